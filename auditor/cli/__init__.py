@@ -1,0 +1,89 @@
+"""The ``auditor`` command: a thin Click shell over the library.
+
+Each command lives in its own module beside this one and is registered below.
+Library errors (``auditor.errors``) become one line on stderr and their exit
+code here, in one place; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from auditor import __version__
+from auditor.errors import AuditorError
+from auditor.exitcodes import ExitCode
+
+
+class AuditorGroup(click.Group):
+    """A group whose errors are one line each, with documented exit codes."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv[: _first_command_index(argv)]
+        try:
+            rv = super().main(argv, prog_name or "auditor", complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "auditor"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"{where}: error: {message} (see '{where} --help')", err=True)
+            sys.exit(ExitCode.USAGE)
+        except click.ClickException as exc:
+            click.echo(f"auditor: error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("auditor: interrupted", err=True)
+            sys.exit(ExitCode.FAILED)
+        except AuditorError as exc:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"auditor: error: {' '.join(str(exc).split())}", err=True)
+            sys.exit(int(exc.exit_code))
+        sys.exit(int(rv or 0))
+
+
+def _first_command_index(argv: list[str]) -> int:
+    for i, arg in enumerate(argv):
+        if not arg.startswith("-"):
+            return i
+    return len(argv)
+
+
+@click.group(cls=AuditorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditor")
+@click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
+def cli(debug: bool) -> None:
+    """Audit ERP.net instances licensed by concurrent sessions.
+
+    Connection logs go into a warehouse (ingest), sessions and exact concurrency
+    are rebuilt and judged against entitlements (audit), and HTML reports are
+    written for account managers (report). `auditor nightly` does all of it,
+    incrementally. Exit codes: 0 ok, 1 run failed, 2 usage error,
+    3 new breaches (nightly --fail-on-breach).
+    """
+
+
+def main() -> None:
+    cli.main(prog_name="auditor")
+
+
+def _register() -> None:
+    from auditor.cli import sql as sql_cmd
+
+    cli.add_command(sql_cmd.sql)
+
+
+_register()

@@ -1,0 +1,15 @@
+"""Exit codes of the ``auditor`` command, documented in the README."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    #: The run failed; the warehouse is left as it was before the run.
+    FAILED = 1
+    #: A usage error: a bad option, a missing path, a directory that is not a warehouse.
+    USAGE = 2
+    #: ``nightly --fail-on-breach`` only: the run completed and found new breaches.
+    BREACHES_FOUND = 3

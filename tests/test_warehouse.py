@@ -1,0 +1,100 @@
+"""The warehouse: manifest commits are atomic, views follow them, garbage is collected."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from auditor.errors import NotAWarehouseError, WarehouseBusyError
+from auditor.schema import REJECTS
+from auditor.warehouse import Warehouse
+
+
+def _rejects(n: int, run: str = "r1") -> pa.Table:
+    return pa.table(
+        {"run_id": [run] * n, "file": ["f.jsonl"] * n, "line": list(range(1, n + 1)), "reason": ["bad"] * n, "raw": ["x"] * n},
+        schema=REJECTS,
+    )
+
+
+def test_open_refuses_missing_and_foreign_directories(tmp_path: Path) -> None:
+    with pytest.raises(NotAWarehouseError, match="no warehouse"):
+        Warehouse.open(tmp_path / "nope")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "x.txt").write_text("hello")
+    with pytest.raises(NotAWarehouseError, match="not an auditor warehouse"):
+        Warehouse.open(tmp_path / "foreign", create=True)
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(NotAWarehouseError, match="is a file"):
+        Warehouse.open(tmp_path / "afile", create=True)
+
+
+def test_commit_makes_files_visible_and_removes_replaced_ones(warehouse_dir: Path) -> None:
+    wh = Warehouse.open(warehouse_dir, create=True)
+    with wh.transaction() as tx:
+        first = tx.write("rejects", "run=r1", _rejects(3))
+    assert wh.connect().execute("select count(*) from rejects").fetchone() == (3,)
+    with wh.transaction() as tx:
+        tx.write("rejects", "run=r1", _rejects(5))
+    assert not first.exists()
+    assert wh.connect().execute("select count(*) from rejects").fetchone() == (5,)
+    # The engineers' database file sees the same, from any working directory.
+    con = duckdb.connect(str(wh.duckdb_path), read_only=True)
+    assert con.execute("select count(*) from rejects").fetchone() == (5,)
+
+
+def test_failed_transaction_leaves_the_warehouse_as_it_was(warehouse_dir: Path) -> None:
+    wh = Warehouse.open(warehouse_dir, create=True)
+    with wh.transaction() as tx:
+        tx.write("rejects", "run=r1", _rejects(2))
+    before = wh.manifest()
+    with pytest.raises(RuntimeError):
+        with wh.transaction() as tx:
+            tx.write("rejects", "run=r1", _rejects(7))
+            tx.write("rejects", "run=r2", _rejects(1, "r2"))
+            raise RuntimeError("killed")
+    assert wh.manifest() == before
+    assert wh.connect().execute("select count(*) from rejects").fetchone() == (2,)
+    files = sorted(p for p in (warehouse_dir / "rejects").rglob("*.parquet"))
+    assert len(files) == 1
+
+
+def test_orphans_of_a_killed_writer_are_collected(warehouse_dir: Path) -> None:
+    wh = Warehouse.open(warehouse_dir, create=True)
+    orphan = warehouse_dir / "rejects" / "run=zz" / "g999999-dead.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"half a file")
+    with wh.transaction() as tx:
+        tx.write("rejects", "run=r1", _rejects(1))
+    assert not orphan.exists()
+    assert wh.connect().execute("select count(*) from rejects").fetchone() == (1,)
+
+
+def _hold_lock(path: str, ready, release) -> None:  # pragma: no cover - runs in a child
+    wh = Warehouse(Path(path))
+    with wh.lock():
+        ready.set()
+        release.wait(10)
+
+
+def test_a_second_writer_is_refused_and_a_dead_holder_is_taken_over(warehouse_dir: Path) -> None:
+    wh = Warehouse.open(warehouse_dir, create=True)
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    child = ctx.Process(target=_hold_lock, args=(str(warehouse_dir), ready, release))
+    child.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(WarehouseBusyError, match=r"in use by auditor pid \d+"):
+            with wh.lock():
+                pass
+    finally:
+        child.kill()
+        child.join()
+    # The holder died without releasing anything: the lock is free again.
+    with wh.lock():
+        pass
