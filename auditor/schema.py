@@ -58,10 +58,125 @@ INGEST_LOG = pa.schema(
     ]
 )
 
+# --- the audit's tables (written by ``auditor audit``) ----------------------
+
+#: The entitlements loaded from the compliance team's CSV, one row per validity range.
+ENTITLEMENTS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("customer", pa.string()),
+        pa.field("plan", pa.string(), nullable=False),
+        pa.field("extra_sessions", pa.int32(), nullable=False),
+        pa.field("seat_limit", pa.int32(), nullable=False),
+        pa.field("plan_maximum", pa.int32(), nullable=False),
+        pa.field("valid_from", pa.date32(), nullable=False),
+        pa.field("valid_to", pa.date32()),
+        pa.field("timezone", pa.string(), nullable=False),
+        pa.field("account_manager", pa.string()),
+        pa.field("valid_from_ts", UTC_TS, nullable=False),
+        pa.field("valid_to_ts", UTC_TS),
+        pa.field("source_line", pa.int64()),
+    ]
+)
+
+#: Every session segment, counted or not.
+SESSIONS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("session_id", pa.string(), nullable=False),
+        pa.field("segment", pa.int32(), nullable=False),
+        pa.field("user", pa.string()),
+        pa.field("user_type", pa.string()),
+        pa.field("device", pa.string()),
+        pa.field("app", pa.string()),
+        pa.field("auth_flow", pa.string()),
+        pa.field("seats", pa.int32(), nullable=False),
+        pa.field("counted", pa.bool_(), nullable=False),
+        pa.field("start_ts", UTC_TS, nullable=False),
+        pa.field("end_ts", UTC_TS, nullable=False),
+        pa.field("end_reason", pa.string(), nullable=False),
+        pa.field("start_inferred", pa.bool_(), nullable=False),
+    ]
+)
+
+#: The step function of concurrent counted seats: one row per maximal constant piece.
+USAGE_STEPS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("step_start", UTC_TS, nullable=False),
+        pa.field("step_end", UTC_TS, nullable=False),
+        pa.field("seats_in_use", pa.int32(), nullable=False),
+        pa.field("seat_limit", pa.int32()),
+    ]
+)
+
+#: Maximal intervals in which seats_in_use > seat_limit.
+BREACHES = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("breach_start", UTC_TS, nullable=False),
+        pa.field("breach_end", UTC_TS, nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
+        pa.field("peak_seats", pa.int32(), nullable=False),
+        # The first instant of the breach at which peak_seats is reached: where
+        # the report looks for "who was connected at the peak".
+        pa.field("peak_at", UTC_TS, nullable=False),
+        pa.field("seat_limit", pa.int32(), nullable=False),
+        pa.field("max_excess", pa.int32(), nullable=False),
+    ]
+)
+
+#: One row per instance and local day.
+DAILY_USAGE = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("peak_seats", pa.int32(), nullable=False),
+        pa.field("peak_at", UTC_TS),
+        pa.field("seat_limit", pa.int32()),
+        pa.field("seconds_over_limit", pa.float64(), nullable=False),
+        pa.field("breach_count", pa.int32(), nullable=False),
+        pa.field("denials", pa.int32(), nullable=False),
+        pa.field("sessions", pa.int32(), nullable=False),
+        pa.field("distinct_users", pa.int32(), nullable=False),
+        pa.field("distinct_devices", pa.int32(), nullable=False),
+    ]
+)
+
+#: One row per instance for the audited period.
+INSTANCE_SUMMARY = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("customer", pa.string()),
+        pa.field("plan", pa.string()),
+        pa.field("timezone", pa.string(), nullable=False),
+        pa.field("period_start", UTC_TS, nullable=False),
+        pa.field("period_end", UTC_TS, nullable=False),
+        pa.field("seat_limit", pa.int32()),
+        pa.field("plan_maximum", pa.int32()),
+        pa.field("peak_seats", pa.int32(), nullable=False),
+        pa.field("peak_at", UTC_TS),
+        pa.field("p95_seats", pa.int32(), nullable=False),
+        pa.field("seconds_over_limit", pa.float64(), nullable=False),
+        pa.field("breach_count", pa.int32(), nullable=False),
+        pa.field("denials", pa.int32(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("recommended_seat_limit", pa.int32(), nullable=False),
+        pa.field("recommended_extra_sessions", pa.int32()),
+        pa.field("fits_plan_maximum", pa.bool_()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "events": EVENTS,
     "rejects": REJECTS,
     "ingest_log": INGEST_LOG,
+    "entitlements": ENTITLEMENTS,
+    "sessions": SESSIONS,
+    "usage_steps": USAGE_STEPS,
+    "breaches": BREACHES,
+    "daily_usage": DAILY_USAGE,
+    "instance_summary": INSTANCE_SUMMARY,
 }
 
 
