@@ -167,6 +167,42 @@ INSTANCE_SUMMARY = pa.schema(
     ]
 )
 
+# --- the nightly batch's run records (written by ``auditor nightly``) ---------
+
+#: One row per nightly run, failed ones included: what it read, what it changed, how long each stage took.
+NIGHTLY_RUNS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("started_at", UTC_TS, nullable=False),
+        pa.field("finished_at", UTC_TS, nullable=False),
+        # ok | failed
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("logs", pa.string(), nullable=False),
+        # ingest | audit | report (the stage that failed), NULL when ok
+        pa.field("failed_stage", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("reports_dir", pa.string()),
+        # the ingest run (ingest_log.run_id, rejects.run_id) of this night, if any file was read
+        pa.field("ingest_run_id", pa.string()),
+        pa.field("files_seen", pa.int64(), nullable=False),
+        pa.field("files_ingested", pa.int64(), nullable=False),
+        pa.field("files_skipped", pa.int64(), nullable=False),
+        pa.field("events_read", pa.int64(), nullable=False),
+        pa.field("events_accepted", pa.int64(), nullable=False),
+        pa.field("events_duplicates", pa.int64(), nullable=False),
+        pa.field("events_rejected", pa.int64(), nullable=False),
+        # incremental | full | none
+        pa.field("audit_mode", pa.string(), nullable=False),
+        pa.field("instances_touched", pa.list_(pa.string()), nullable=False),
+        pa.field("new_breaches", pa.int64(), nullable=False),
+        pa.field("reports_rendered", pa.int64(), nullable=False),
+        pa.field("ingest_s", pa.float64(), nullable=False),
+        pa.field("audit_s", pa.float64(), nullable=False),
+        pa.field("report_s", pa.float64(), nullable=False),
+        pa.field("total_s", pa.float64(), nullable=False),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "events": EVENTS,
     "rejects": REJECTS,
@@ -177,6 +213,7 @@ TABLES: dict[str, pa.Schema] = {
     "breaches": BREACHES,
     "daily_usage": DAILY_USAGE,
     "instance_summary": INSTANCE_SUMMARY,
+    "nightly_runs": NIGHTLY_RUNS,
 }
 
 
