@@ -84,6 +84,7 @@ def _register() -> None:
     from auditor.cli import sql as sql_cmd
 
     cli.add_command(sql_cmd.sql)
+    from auditor.cli import nightly as nightly_cmd; cli.add_command(nightly_cmd.nightly)  # noqa: E702
 
 
 _register()

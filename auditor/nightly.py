@@ -1,0 +1,298 @@
+"""The nightly batch: ingest what is new, re-audit what it changes, re-render what that affects.
+
+Each stage commits on its own, atomically. What a later stage still owes is kept
+in the manifest's meta and committed before that stage starts, so a run killed
+anywhere leaves the work in the warehouse for the next run to finish:
+
+- ``pending_audit`` (written by ingest with the events, cleared by the audit with
+  its results): the instances and time spans whose audit is out of date;
+- ``reports_pending`` (written here before the audit, cleared with the run record
+  once the reports are rendered): the instances whose reports are out of date.
+
+The whole run holds the warehouse's write lock (re-entrant, so the stages' own
+transactions take it again), and a second run on the same warehouse stops at
+once. flock is released by the kernel when its holder dies, so a lock left by a
+killed run is free; the run that takes it over says so.
+
+Test hook: ``AUDITOR_FAIL_AT`` = ``after-ingest`` | ``mid-audit`` | ``mid-report``
+makes the run fail at that point (after the ingest committed; inside the audit,
+after it wrote its files and before it commits; after the first report of the run
+was written) so that the tests can show the next run finishing the work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from auditor.errors import AuditorError, InputFileError, UsageError
+from auditor.runlog import RunRecord, append_run, new_run_id
+from auditor.warehouse import LOCK_FILE, Warehouse, read_table
+
+FAIL_AT_ENV = "AUDITOR_FAIL_AT"
+FAIL_POINTS = ("after-ingest", "mid-audit", "mid-report")
+
+#: meta key of the instances whose reports are out of date: {"all": bool, "instances": [...]}
+REPORTS_PENDING = "reports_pending"
+#: meta key written by ingest, cleared by the audit: {instance: [min_ts, max_ts]}
+PENDING_AUDIT = "pending_audit"
+
+
+class NightlyFailedError(AuditorError):
+    """A stage of the nightly run failed; what it owes stays pending for the next run."""
+
+
+class InjectedFailure(AuditorError):
+    """Raised by the ``AUDITOR_FAIL_AT`` test hook."""
+
+
+@dataclass
+class NightlyResult:
+    record: RunRecord
+    report_paths: list[Path] = field(default_factory=list)
+    #: the holder named in a lock left by a run that died, which this run took over
+    took_over_from: str | None = None
+
+
+def run_nightly(
+    warehouse: Warehouse,
+    logs: Path,
+    *,
+    entitlements: Path | None = None,
+    plans: Path | None = None,
+    reports: Path | None = None,
+    progress: bool = False,
+) -> NightlyResult:
+    """One night: ingest new files under LOGS, re-audit, re-render, record the run."""
+    logs = Path(logs)
+    if not logs.is_dir():
+        raise InputFileError(f"--logs {logs} is not a directory; name the folder the connection logs arrive in")
+    fail_at = _fail_point()
+    stale = _dead_lock_holder(warehouse)
+    with warehouse.lock():
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        record = RunRecord(
+            run_id=new_run_id(started),
+            started_at=started,
+            finished_at=started,
+            status="ok",
+            logs=str(logs.absolute()),
+            reports_dir=str(Path(reports).absolute()) if reports is not None else None,
+        )
+        result = NightlyResult(record, took_over_from=stale)
+        stage = "ingest"
+        try:
+            _ingest_stage(warehouse, logs, record, progress)
+            if fail_at == "after-ingest":
+                raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
+            stage = "audit"
+            _audit_stage(warehouse, record, entitlements, plans, fail_at == "mid-audit")
+            stage = "report"
+            if reports is not None:
+                result.report_paths = _report_stage(warehouse, Path(reports), record, fail_at == "mid-report")
+            stage = "record"
+            _finish(record, clock)
+            with warehouse.transaction() as tx:
+                append_run(tx, record)
+                if reports is not None:
+                    tx.meta.pop(REPORTS_PENDING, None)
+        except Exception as exc:
+            record.status, record.failed_stage, record.error = "failed", stage, _one_line(exc)
+            _finish(record, clock)
+            if stage != "record":
+                # Best effort: the run's failure is worth a row, but never worth hiding its cause.
+                with contextlib.suppress(Exception), warehouse.transaction() as tx:
+                    append_run(tx, record)
+            if isinstance(exc, UsageError):
+                raise
+            raise NightlyFailedError(
+                f"nightly run {record.run_id} failed in the {stage} stage: {record.error}; "
+                "what it did not finish is kept and the next run completes it"
+            ) from exc
+    return result
+
+
+# -- the stages ---------------------------------------------------------------
+
+
+def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress: bool) -> None:
+    from auditor.ingest import ingest
+
+    t = time.perf_counter()
+    outcome = ingest(warehouse, [logs], skip_known_files=True, progress=progress)
+    record.ingest_s = time.perf_counter() - t
+    files = list(outcome.files)
+    record.ingest_run_id = outcome.run_id
+    record.files_seen = len(files)
+    record.files_skipped = sum(1 for f in files if f.skipped_known)
+    record.files_ingested = record.files_seen - record.files_skipped
+    record.events_read = sum(f.read for f in files)
+    record.events_accepted = sum(f.accepted for f in files)
+    record.events_duplicates = sum(f.duplicates for f in files)
+    record.events_rejected = sum(f.rejected for f in files)
+
+
+def _audit_stage(
+    warehouse: Warehouse, record: RunRecord, entitlements: Path | None, plans: Path | None, fail: bool
+) -> None:
+    from auditor import audit
+
+    pending = dict(warehouse.meta().get(PENDING_AUDIT) or {})
+    full = _inputs_changed(warehouse, entitlements, plans)
+    if not pending and not full:
+        return
+    touched = sorted(pending)
+    # The reports these changes make stale are owed from now on, whatever happens next.
+    _owe_reports(warehouse, touched, everything=full)
+    before = _breach_keys(warehouse, None if full else touched)
+    t = time.perf_counter()
+    with _commit_fails(warehouse) if fail else contextlib.nullcontext():
+        if full:
+            record.audit_mode = "full"
+            audit.run_audit(warehouse, entitlements=entitlements, plans=plans)
+        else:
+            record.audit_mode = "incremental"
+            audit.reaudit_pending(warehouse)
+    record.audit_s = time.perf_counter() - t
+    after = _breach_keys(warehouse, None if full else touched)
+    record.instances_touched = touched
+    record.new_breaches = len(after - before)
+
+
+def _report_stage(warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool) -> list[Path]:
+    from auditor.report import render_reports
+
+    owed = warehouse.meta().get(REPORTS_PENDING) or {"all": False, "instances": []}
+    first_time = not (out_dir / "index.html").is_file()
+    if not owed["instances"] and not owed["all"] and not first_time:
+        return []
+    instances: Sequence[str] | None = None if owed["all"] or first_time else sorted(owed["instances"])
+    t = time.perf_counter()
+    if fail:
+        some = instances[:1] if instances else sorted(_all_instances(warehouse))[:1]
+        render_reports(warehouse, out_dir, instances=some)
+        raise InjectedFailure(f"{FAIL_AT_ENV}=mid-report")
+    rendered = render_reports(warehouse, out_dir, instances=instances)
+    record.report_s = time.perf_counter() - t
+    paths = list(rendered.paths)
+    record.reports_rendered = len(rendered.reports)
+    return paths
+
+
+# -- what the stages owe each other ---------------------------------------------
+
+
+def _owe_reports(warehouse: Warehouse, instances: Sequence[str], *, everything: bool) -> None:
+    owed = warehouse.meta().get(REPORTS_PENDING) or {"all": False, "instances": []}
+    merged = {"all": bool(owed["all"] or everything), "instances": sorted(set(owed["instances"]) | set(instances))}
+    if merged == owed:
+        return
+    with warehouse.transaction() as tx:
+        tx.meta[REPORTS_PENDING] = merged
+
+
+def _inputs_changed(warehouse: Warehouse, entitlements: Path | None, plans: Path | None) -> bool:
+    """Whether an --entitlements or --plans file differs from what the warehouse holds."""
+    return entitlements is not None or plans is not None
+
+
+def _breach_keys(warehouse: Warehouse, instances: Sequence[str] | None) -> set[tuple[str, Any]]:
+    """(instance, breach_start) of the stored breaches, of INSTANCES (None: all)."""
+    table = read_table(warehouse, "breaches").select(["instance", "breach_start"])
+    if instances is not None:
+        table = table.filter(pc.is_in(table["instance"], value_set=pa.array(list(instances), type=pa.string())))
+    return set(zip(table["instance"].to_pylist(), table["breach_start"].to_pylist()))
+
+
+def _all_instances(warehouse: Warehouse) -> set[str]:
+    return set(read_table(warehouse, "instance_summary")["instance"].to_pylist())
+
+
+# -- the test hook ---------------------------------------------------------------
+
+
+def _fail_point() -> str | None:
+    value = os.environ.get(FAIL_AT_ENV) or None
+    if value is not None and value not in FAIL_POINTS:
+        raise UsageError(f"{FAIL_AT_ENV}={value} is not one of {', '.join(FAIL_POINTS)}; unset it for a real run")
+    return value
+
+
+@contextlib.contextmanager
+def _commit_fails(warehouse: Warehouse) -> Iterator[None]:
+    """Make WAREHOUSE's next transaction fail where it would commit: after its files are written."""
+    original: Callable[[], Any] = warehouse.transaction
+
+    @contextlib.contextmanager
+    def failing() -> Iterator[Any]:
+        with original() as tx:
+            yield tx
+            raise InjectedFailure(f"{FAIL_AT_ENV}=mid-audit")
+
+    warehouse.transaction = failing  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del warehouse.transaction
+
+
+# -- small helpers ---------------------------------------------------------------
+
+
+def _dead_lock_holder(warehouse: Warehouse) -> str | None:
+    """The holder a lock file names when that process is gone (its run was killed)."""
+    try:
+        text = (warehouse.root / LOCK_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    match = re.match(r"auditor pid (\d+)", text)
+    if not match or _alive(int(match.group(1))):
+        return None
+    return text
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _finish(record: RunRecord, clock: float) -> None:
+    record.finished_at = datetime.now(timezone.utc)
+    record.total_s = time.perf_counter() - clock
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def summary_line(result: NightlyResult) -> str:
+    """The one line a scheduler's log keeps for the run."""
+    r = result.record
+    parts = [
+        f"{r.files_ingested} new file(s) read ({r.files_skipped} already known)",
+        f"{r.events_accepted:,} events accepted ({r.events_duplicates:,} duplicates, {r.events_rejected:,} rejected)",
+    ]
+    if r.audit_mode == "none":
+        parts.append("nothing to audit")
+    else:
+        parts.append(f"{r.audit_mode} audit of {len(r.instances_touched)} instance(s)")
+    parts.append(f"{r.new_breaches} new breach(es)")
+    if r.reports_dir is not None:
+        parts.append(f"{r.reports_rendered} report(s) rendered")
+    return f"nightly {r.run_id} {r.status} in {r.total_s:.1f} s: " + "; ".join(parts)
