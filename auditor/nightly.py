@@ -23,6 +23,7 @@ was written) so that the tests can show the next run finishing the work.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import time
@@ -36,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from auditor.errors import AuditorError, InputFileError, UsageError
+from auditor.queries import run_query
 from auditor.runlog import RunRecord, append_run, new_run_id
 from auditor.warehouse import LOCK_FILE, Warehouse, read_table
 
@@ -44,6 +46,8 @@ FAIL_POINTS = ("after-ingest", "mid-audit", "mid-report")
 
 #: meta key of the instances whose reports are out of date: {"all": bool, "instances": [...]}
 REPORTS_PENDING = "reports_pending"
+#: meta key of the last completed render: {"dir": path, "periods": {time zone: period key}}
+REPORTS_RENDERED = "reports_rendered"
 #: meta key written by ingest, cleared by the audit: {instance: [min_ts, max_ts]}
 PENDING_AUDIT = "pending_audit"
 
@@ -94,19 +98,21 @@ def run_nightly(
         stage = "ingest"
         try:
             _ingest_stage(warehouse, logs, record, progress)
+            stage = "audit"
             if fail_at == "after-ingest":
                 raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
-            stage = "audit"
             _audit_stage(warehouse, record, entitlements, plans, fail_at == "mid-audit")
             stage = "report"
+            rendered = None
             if reports is not None:
-                result.report_paths = _report_stage(warehouse, Path(reports), record, fail_at == "mid-report")
+                result.report_paths, rendered = _report_stage(warehouse, Path(reports), record, fail_at == "mid-report")
             stage = "record"
             _finish(record, clock)
             with warehouse.transaction() as tx:
                 append_run(tx, record)
-                if reports is not None:
+                if rendered is not None:
                     tx.meta.pop(REPORTS_PENDING, None)
+                    tx.meta[REPORTS_RENDERED] = rendered
         except Exception as exc:
             record.status, record.failed_stage, record.error = "failed", stage, _one_line(exc)
             _finish(record, clock)
@@ -149,7 +155,7 @@ def _audit_stage(
     from auditor import audit
 
     pending = dict(warehouse.meta().get(PENDING_AUDIT) or {})
-    full = _inputs_changed(warehouse, entitlements, plans)
+    full = _full_audit_needed(warehouse, entitlements, plans, bool(pending))
     if not pending and not full:
         return
     touched = sorted(pending)
@@ -170,24 +176,56 @@ def _audit_stage(
     record.new_breaches = len(after - before)
 
 
-def _report_stage(warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool) -> list[Path]:
+def _report_stage(warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool) -> tuple[list[Path], dict]:
+    """Render what is owed; returns the paths written and what to remember as rendered."""
     from auditor.report import render_reports
 
     owed = warehouse.meta().get(REPORTS_PENDING) or {"all": False, "instances": []}
-    first_time = not (out_dir / "index.html").is_file()
-    if not owed["instances"] and not owed["all"] and not first_time:
-        return []
-    instances: Sequence[str] | None = None if owed["all"] or first_time else sorted(owed["instances"])
+    last = warehouse.meta().get(REPORTS_RENDERED) or {}
+    known, periods = _report_scope(warehouse)
+    rendered = {"dir": str(out_dir.absolute()), "periods": periods}
+    # Every report is owed when the folder is new to us or when the default period
+    # moved (a month became complete): the unchanged instances need the new month too.
+    everything = bool(owed["all"]) or last != rendered or not (out_dir / "index.html").is_file()
+    instances = None if everything else sorted(set(owed["instances"]) & known)
+    if instances == []:
+        return [], rendered
+    calls = 0
+
+    def progress(_message: str) -> None:
+        # Called before each report and before the overview: the second call comes
+        # after the first report was written.
+        nonlocal calls
+        calls += 1
+        if fail and calls == 2:
+            raise InjectedFailure(f"{FAIL_AT_ENV}=mid-report")
+
     t = time.perf_counter()
-    if fail:
-        some = instances[:1] if instances else sorted(_all_instances(warehouse))[:1]
-        render_reports(warehouse, out_dir, instances=some)
-        raise InjectedFailure(f"{FAIL_AT_ENV}=mid-report")
-    rendered = render_reports(warehouse, out_dir, instances=instances)
+    result = render_reports(warehouse, out_dir, instances=instances, progress=progress)
     record.report_s = time.perf_counter() - t
-    paths = list(rendered.paths)
-    record.reports_rendered = len(rendered.reports)
-    return paths
+    record.reports_rendered = len(result.reports)
+    return result.paths(), rendered
+
+
+def _report_scope(warehouse: Warehouse) -> tuple[set[str], dict[str, str]]:
+    """The audited instances, and the default report period of each of their time zones.
+
+    The default period (the last full month in the data, in local days) is the
+    same for every instance of a time zone.
+    """
+    from auditor.report.period import last_full_month, local_day
+
+    con = warehouse.connect()
+    try:
+        first_ts, last_ts = run_query(con, "report_data_range").fetchone()
+        audited = run_query(con, "report_instances").to_arrow_table()
+        zones = {(name, tz or "UTC") for name, tz in zip(audited["instance"].to_pylist(), audited["timezone"].to_pylist())}
+    finally:
+        con.close()
+    if first_ts is None or last_ts is None:
+        return {name for name, _ in zones}, {}
+    periods = {tz: last_full_month(local_day(first_ts, tz), local_day(last_ts, tz)).key for _, tz in zones}
+    return {name for name, _ in zones}, dict(sorted(periods.items()))
 
 
 # -- what the stages owe each other ---------------------------------------------
@@ -202,9 +240,27 @@ def _owe_reports(warehouse: Warehouse, instances: Sequence[str], *, everything: 
         tx.meta[REPORTS_PENDING] = merged
 
 
-def _inputs_changed(warehouse: Warehouse, entitlements: Path | None, plans: Path | None) -> bool:
-    """Whether an --entitlements or --plans file differs from what the warehouse holds."""
-    return entitlements is not None or plans is not None
+def _full_audit_needed(warehouse: Warehouse, entitlements: Path | None, plans: Path | None, pending: bool) -> bool:
+    """Whether to audit everything: never audited yet, or an input file differs from the one last audited with.
+
+    The audit keeps the SHA-256 of the files it used in ``meta["audit_inputs"]``.
+    """
+    meta = warehouse.meta()
+    if pending and "audit" not in meta:
+        return True
+    used = meta.get("audit_inputs") or {}
+    for given, key in ((entitlements, "entitlements_sha256"), (plans, "plans_sha256")):
+        if given is not None and _sha256(given) != used.get(key):
+            return True
+    return False
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _breach_keys(warehouse: Warehouse, instances: Sequence[str] | None) -> set[tuple[str, Any]]:

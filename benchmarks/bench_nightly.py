@@ -1,0 +1,162 @@
+"""How the cost of a night grows: with the new data, not with the history.
+
+Generates one fleet over 61 days, then builds two warehouses from it with
+`auditor nightly`: one holding days 54-60 (7 days of history), one holding days
+1-60 (60 days). Each is then handed the same new file, day 61, and that one
+`auditor nightly` is timed (a fresh copy of the warehouse per repeat; median
+reported). Target: the 60-day night within 1.5x the 7-day night.
+
+    /tmp/venv/bin/python benchmarks/bench_nightly.py                 # 2,500 instances: ~1M sessions in 60 days
+    /tmp/venv/bin/python benchmarks/bench_nightly.py --instances 200 # a quick look
+    /tmp/venv/bin/python benchmarks/bench_nightly.py --reports       # the night re-renders reports too
+
+Prints the history sizes, both nightly times with their stage durations (from
+the run records), the ratio, and the machine's load (the figures mean little on
+a busy machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DAYS = 61
+START = date(2026, 9, 1)
+
+
+def auditor(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI the way a scheduler does."""
+    exe = shutil.which("auditor", path=str(Path(sys.executable).parent)) or "auditor"
+    proc = subprocess.run([exe, *map(str, args)], capture_output=True, text=True, env=env)
+    if proc.returncode not in (0, 3):
+        sys.exit(f"auditor {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def load() -> str:
+    """`uptime`'s load averages (1, 5, 15 min)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def generate_fleet(data: Path, instances: int, seed: int) -> tuple[list[Path], Path]:
+    """Day files (oldest first) and the entitlements, generated once and reused."""
+    from auditor.generate import generate
+
+    marker = data / "done.json"
+    wanted = {"instances": instances, "seed": seed, "days": DAYS, "start": START.isoformat()}
+    if not (marker.is_file() and json.loads(marker.read_text()) == wanted):
+        shutil.rmtree(data, ignore_errors=True)
+        t = time.perf_counter()
+        generate(data, seed=seed, instances=instances, days=DAYS, start=START)
+        print(f"generated {instances} instances x {DAYS} days in {time.perf_counter() - t:.1f} s", flush=True)
+        marker.write_text(json.dumps(wanted))
+    days = [START + timedelta(days=i) for i in range(DAYS)]
+    files = []
+    for day in days:
+        found = sorted((data / "logs").glob(f"{day.isoformat()}.*"))
+        if not found:
+            sys.exit(f"the generator wrote no file for {day} under {data / 'logs'}")
+        files.extend(found)
+    return files, data / "entitlements.csv"
+
+
+def build_history(work: Path, name: str, files: list[Path], entitlements: Path) -> Path:
+    """A folder with a warehouse that has seen FILES (logs/), built by one nightly run; reused when built."""
+    wh, logs = work / name / "warehouse", work / name / "logs"
+    marker = work / name / "done.json"
+    wanted = [f.name for f in files]
+    if marker.is_file() and json.loads(marker.read_text()) == wanted:
+        return work / name
+    shutil.rmtree(work / name, ignore_errors=True)
+    logs.mkdir(parents=True)
+    for f in files:
+        os.link(f, logs / f.name)
+    t = time.perf_counter()
+    auditor("nightly", "--warehouse", wh, "--logs", logs, "--entitlements", entitlements, "--quiet")
+    print(f"built {name}: {len(files)} day files in {time.perf_counter() - t:.1f} s", flush=True)
+    marker.write_text(json.dumps(wanted))
+    return work / name
+
+
+def history_size(site: Path) -> tuple[int, int]:
+    out = auditor(
+        "sql", "--warehouse", site / "warehouse", "--format", "json",
+        "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM sessions) AS sessions",
+    ).stdout
+    row = json.loads(out)[0]
+    return int(row["events"]), int(row["sessions"])
+
+
+def timed_night(work: Path, name: str, history: Path, new_file: Path, entitlements: Path, reports: bool) -> dict:
+    """Copy the history warehouse, add NEW_FILE to its logs, time one `auditor nightly`."""
+    trial = work / f"{name}-trial"
+    shutil.rmtree(trial, ignore_errors=True)
+    shutil.copytree(history / "warehouse", trial / "warehouse")
+    (trial / "logs").mkdir()
+    for f in [*(history / "logs").iterdir(), new_file]:
+        os.link(f, trial / "logs" / f.name)
+    args = ["nightly", "--warehouse", trial / "warehouse", "--logs", trial / "logs", "--entitlements", entitlements]
+    if reports:
+        args += ["--reports", trial / "reports"]
+    t = time.perf_counter()
+    proc = auditor(*args)
+    wall = time.perf_counter() - t
+    record = json.loads(
+        auditor(
+            "sql", "--warehouse", trial / "warehouse", "--format", "json",
+            "SELECT audit_mode, files_ingested, events_accepted, ingest_s, audit_s, report_s, total_s "
+            "FROM nightly_runs ORDER BY started_at DESC LIMIT 1",
+        ).stdout
+    )[0]
+    record["wall_s"] = wall
+    record["summary"] = proc.stderr.strip().splitlines()[-1]
+    shutil.rmtree(trial, ignore_errors=True)
+    return record
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--instances", type=int, default=2500)
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--reports", action="store_true", help="the timed nights also re-render reports")
+    ap.add_argument("--work", type=Path, default=HERE / "work" / "nightly")
+    args = ap.parse_args()
+
+    work = args.work / f"i{args.instances}-s{args.seed}"
+    files, entitlements = generate_fleet(work / "data", args.instances, args.seed)
+    history_files, new_file = files[:-1], files[-1]
+    histories = {
+        "7 days": build_history(work, "h7", history_files[-7:], entitlements),
+        "60 days": build_history(work, "h60", history_files, entitlements),
+    }
+    print(f"load before timing: {load()}", flush=True)
+    medians = {}
+    for label, site in histories.items():
+        events, sessions = history_size(site)
+        runs = [timed_night(work, label.replace(" ", ""), site, new_file, entitlements, args.reports) for _ in range(args.repeat)]
+        medians[label] = statistics.median(r["wall_s"] for r in runs)
+        best = min(runs, key=lambda r: r["wall_s"])
+        print(
+            f"history {label:>7}: {events:>11,} events {sessions:>10,} sessions | night adding {new_file.name}: "
+            f"median {medians[label]:.2f} s of {len(runs)} (best: ingest {best['ingest_s']:.2f} s, "
+            f"audit {best['audit_s']:.2f} s [{best['audit_mode']}], report {best['report_s']:.2f} s, "
+            f"in-process total {best['total_s']:.2f} s; {best['events_accepted']:,} new events)",
+            flush=True,
+        )
+    ratio = medians["60 days"] / medians["7 days"]
+    print(f"ratio 60-day / 7-day night: {ratio:.2f} (target <= 1.5); reports {'on' if args.reports else 'off'}")
+    print(f"load after timing: {load()}")
+
+
+if __name__ == "__main__":
+    main()
