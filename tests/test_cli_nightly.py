@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import shlex
+from datetime import datetime, timezone
 from pathlib import Path
 
 from auditor.exitcodes import ExitCode
+from auditor.runlog import RunRecord, append_run
 from auditor.warehouse import Warehouse
 
 
@@ -66,3 +69,26 @@ def test_a_second_run_is_refused_at_once_while_another_holds_the_warehouse(invok
     assert result.stdout == ""
     # The refused run changed nothing, not even the run records.
     assert wh.manifest() == before
+
+
+def _readme_run_record_commands() -> list[list[str]]:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The run records", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash", 1)[1].split("```", 1)[0]
+    return [shlex.split(line)[1:] for line in block.splitlines() if line.startswith("auditor sql")]
+
+
+def test_the_readme_queries_of_the_run_records_work(invoke, tmp_path: Path) -> None:
+    wh = Warehouse.open(tmp_path / "wh", create=True)
+    started = datetime(2026, 11, 30, 2, 15, tzinfo=timezone.utc)
+    record = RunRecord(run_id="20261130T021500Z-3fa2c1", started_at=started, finished_at=started, status="ok",
+                       logs="/srv/erp-logs", ingest_run_id="r1", events_accepted=7, total_s=1.25)
+    with wh.transaction() as tx:
+        append_run(tx, record)
+    commands = _readme_run_record_commands()
+    assert len(commands) == 4
+    for args in commands:
+        result = invoke(*args[:1], "-w", wh.root, *args[1:])
+        assert result.exit_code == 0, (args, result.output)
+    last_week = invoke("sql", "-w", wh.root, "-f", "csv", *commands[0][1:])
+    assert last_week.stdout.splitlines()[1] == "20261130T021500Z-3fa2c1,ok,,0,7,0,1.3"
