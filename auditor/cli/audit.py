@@ -1,0 +1,73 @@
+"""``auditor audit``: rebuild sessions and concurrency, judge them against entitlements."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from auditor.audit import run_audit
+from auditor.cli.options import quiet_option, warehouse_option
+from auditor.warehouse import Warehouse
+
+_DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
+
+
+class Duration(click.ParamType):
+    """A duration like 90s, 15m, 1h, 1h30m, or a number of seconds."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        match = _DURATION.match(text)
+        if not text or not match or not any(match.groups()):
+            self.fail(f"{value!r} is not a duration; write e.g. 90s, 15m, 1h or 1h30m", param, ctx)
+        hours, minutes, seconds = match.groups()
+        return timedelta(hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0))
+
+
+@click.command()
+@warehouse_option
+@click.option("--entitlements", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The entitlements CSV; kept in the warehouse and reused when omitted.")
+@click.option("--plans", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The plan catalogue (TOML); the built-in one when omitted.")
+@click.option("--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+              help="First local day of the audited period (default: the first day with data).")
+@click.option("--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
+              help="Local day the period ends before (exclusive; default: after the last day with data).")
+@click.option("--tolerance", type=Duration(), default="0", show_default=True,
+              help="Time over a limit the recommended seat limit may leave, e.g. 15m.")
+@quiet_option
+def audit(warehouse: Path, entitlements: Path | None, plans: Path | None, period_from: datetime | None,
+          period_to: datetime | None, tolerance: timedelta, quiet: bool) -> None:
+    """Rebuild sessions and exact concurrent seats from the warehouse's events.
+
+    Writes the tables sessions, usage_steps, breaches, daily_usage and
+    instance_summary (replacing earlier results); query them with `auditor sql`.
+    The period [--from, --to) is in each instance's local time and applies to
+    instance_summary; the other tables cover all the data. Example:
+
+        auditor audit --entitlements entitlements.csv --from 2026-10-01 --to 2026-11-01
+    """
+    result = run_audit(
+        Warehouse.open(warehouse),
+        entitlements=entitlements,
+        plans=plans,
+        period_from=period_from.date() if period_from else None,
+        period_to=period_to.date() if period_to else None,
+        tolerance=tolerance,
+    )
+    if not quiet:
+        c = result.counts
+        click.echo(
+            f"audited {len(result.instances)} instance(s): {c.get('sessions', 0)} session segments, "
+            f"{c.get('usage_steps', 0)} usage steps, {c.get('breaches', 0)} breaches, "
+            f"{c.get('daily_usage', 0)} instance-days",
+            err=True,
+        )

@@ -1,0 +1,36 @@
+"""The session policy: when a segment ends and which user types the licence ignores.
+
+ERP.net's documentation gives these numbers (see ../shared/domain): a session
+closes 20 minutes after its latest request, a client-credentials session expires
+1 hour after it opened, and virtual users never count. They are settings with
+those defaults, so that the compliance team can follow a policy change without
+a code change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class Policy:
+    #: A segment ends this long after its latest login or request.
+    idle_timeout: timedelta = timedelta(minutes=20)
+    #: Per auth flow (lower-case), a segment ends this long after it opened.
+    absolute_expiry: dict[str, timedelta] = field(
+        default_factory=lambda: {"client_credentials": timedelta(hours=1)}
+    )
+    #: Sessions of these user types (upper-case) are kept but never counted.
+    uncounted_user_types: frozenset[str] = frozenset({"VIR"})
+
+    def expiry_for(self, auth_flow: str | None) -> timedelta | None:
+        if auth_flow is None:
+            return None
+        return self.absolute_expiry.get(auth_flow)
+
+    def counts(self, user_type: str | None) -> bool:
+        return user_type not in self.uncounted_user_types
+
+
+DEFAULT_POLICY = Policy()

@@ -1,0 +1,77 @@
+-- audit_daily_usage: one row per instance and local day (a_days).
+-- A piece above zero counts in every day it overlaps (a level carried over midnight
+-- belongs to both days). peak_at: the first instant of the day at the day's peak (the
+-- day's start when the peak was already reached then); NULL when the peak is 0.
+-- seat_limit: the limit in force at the day's end (at its last instant).
+-- seconds_over_limit: time above the limit within the day; breach_count: breaches that
+-- start that day; denials: login_failed events that day; sessions / distinct_users /
+-- distinct_devices: over counted segments (of positive length) overlapping the day.
+-- Reads: a_steps, a_days, a_sessions, a_breaches, a_denials, a_ent, a_instances.
+-- Parameters: none.
+CREATE OR REPLACE TEMP TABLE a_daily AS
+WITH piece_days AS (
+    SELECT p.ikey, p.step_start, p.step_end, p.seats_in_use, p.seat_limit,
+           CAST(unnest(generate_series(
+               CAST(CAST(timezone(i.tz, p.step_start) AS DATE) AS TIMESTAMP),
+               CAST(CAST(timezone(i.tz, p.step_end - INTERVAL 1 MICROSECOND) AS DATE) AS TIMESTAMP),
+               INTERVAL 1 DAY)) AS DATE) AS day
+    FROM a_steps AS p JOIN a_instances AS i USING (ikey)
+),
+peaks AS (
+    SELECT p.ikey, p.day,
+           max(p.seats_in_use) AS peak_seats,
+           arg_min(greatest(p.step_start, d.d0), (-p.seats_in_use, p.step_start)) AS peak_at,
+           sum(CASE WHEN p.seat_limit IS NOT NULL AND p.seats_in_use > p.seat_limit
+                    THEN epoch_us(least(p.step_end, d.d1)) - epoch_us(greatest(p.step_start, d.d0))
+                    ELSE 0 END) AS over_us
+    FROM piece_days AS p JOIN a_days AS d USING (ikey, day)
+    GROUP BY p.ikey, p.day
+),
+session_days AS (
+    SELECT s.ikey, s."user", s.device,
+           CAST(unnest(generate_series(
+               CAST(CAST(timezone(i.tz, s.start_ts) AS DATE) AS TIMESTAMP),
+               CAST(CAST(timezone(i.tz, s.end_ts - INTERVAL 1 MICROSECOND) AS DATE) AS TIMESTAMP),
+               INTERVAL 1 DAY)) AS DATE) AS day
+    FROM a_sessions AS s JOIN a_instances AS i USING (ikey)
+    WHERE s.counted AND s.end_ts > s.start_ts
+),
+session_counts AS (
+    SELECT ikey, day, count(*) AS sessions,
+           count(DISTINCT "user") AS distinct_users, count(DISTINCT device) AS distinct_devices
+    FROM session_days
+    GROUP BY ikey, day
+),
+breach_counts AS (
+    SELECT b.ikey, CAST(timezone(i.tz, b.breach_start) AS DATE) AS day, count(*) AS breach_count
+    FROM a_breaches AS b JOIN a_instances AS i USING (ikey)
+    GROUP BY ALL
+),
+denial_counts AS (
+    SELECT d.ikey, CAST(timezone(i.tz, d.ts) AS DATE) AS day, count(*) AS denials
+    FROM a_denials AS d JOIN a_instances AS i USING (ikey)
+    GROUP BY ALL
+),
+limits AS (
+    SELECT d.ikey, d.day,
+           CASE WHEN e.valid_to_ts IS NULL OR e.valid_to_ts >= d.d1 THEN e.seat_limit END AS seat_limit
+    FROM a_days AS d
+    ASOF LEFT JOIN a_ent AS e ON e.ikey = d.ikey AND e.valid_from_ts < d.d1
+)
+SELECT d.ikey, i.instance, d.day, d.d0, d.d1,
+       CAST(coalesce(p.peak_seats, 0) AS INTEGER) AS peak_seats,
+       CASE WHEN coalesce(p.peak_seats, 0) > 0 THEN p.peak_at END AS peak_at,
+       CAST(l.seat_limit AS INTEGER) AS seat_limit,
+       coalesce(CAST(p.over_us AS BIGINT), 0) / 1e6 AS seconds_over_limit,
+       CAST(coalesce(b.breach_count, 0) AS INTEGER) AS breach_count,
+       CAST(coalesce(n.denials, 0) AS INTEGER) AS denials,
+       CAST(coalesce(s.sessions, 0) AS INTEGER) AS sessions,
+       CAST(coalesce(s.distinct_users, 0) AS INTEGER) AS distinct_users,
+       CAST(coalesce(s.distinct_devices, 0) AS INTEGER) AS distinct_devices
+FROM a_days AS d
+JOIN a_instances AS i USING (ikey)
+LEFT JOIN peaks AS p USING (ikey, day)
+LEFT JOIN session_counts AS s USING (ikey, day)
+LEFT JOIN breach_counts AS b USING (ikey, day)
+LEFT JOIN denial_counts AS n USING (ikey, day)
+LEFT JOIN limits AS l USING (ikey, day)

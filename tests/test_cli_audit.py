@@ -1,0 +1,86 @@
+"""`auditor audit` through the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import reference
+from auditor.warehouse import Warehouse
+
+T0 = datetime(2026, 10, 5, 8, 0, tzinfo=timezone.utc)
+HEADER = "instance,customer,plan,extra_sessions,valid_from,valid_to,timezone,account_manager\n"
+
+
+def _events(n: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        for kind, minute in (("login", 0), ("logout", 10)):
+            rows.append({"ts": T0 + timedelta(minutes=minute), "instance": "acme", "event": kind,
+                         "session_id": f"s{i}", "seats": 1, "user": f"u{i}", "user_type": "INT"})
+    return rows
+
+
+def _warehouse(path: Path, sessions: int = 4) -> Warehouse:
+    wh = Warehouse.open(path, create=True)
+    reference.write_events(wh, _events(sessions))
+    return wh
+
+
+def test_audit_writes_the_tables_and_sql_shows_them(invoke, tmp_path, warehouse_dir):
+    _warehouse(warehouse_dir)
+    ents = tmp_path / "e.csv"
+    ents.write_text(HEADER + "ACME ,Acme Ltd,small-business-basic,0,2026-10-01,,Europe/Sofia,Mia\n")
+    result = invoke("audit", "-w", warehouse_dir, "--entitlements", ents)
+    assert result.exit_code == 0, result.stderr
+    assert "audited 1 instance(s): 4 session segments, 1 usage steps, 1 breaches" in result.stderr
+    assert result.stdout == ""
+    shown = invoke("sql", "-w", warehouse_dir, "--format", "csv",
+                   "SELECT instance, status, peak_seats, seat_limit, recommended_extra_sessions FROM instance_summary")
+    assert shown.stdout.splitlines() == ["instance,status,peak_seats,seat_limit,recommended_extra_sessions",
+                                         "acme,breach,4,3,1"]
+    # re-running replaces, never appends
+    assert invoke("audit", "-w", warehouse_dir, "-q").stderr == ""
+    again = invoke("sql", "-w", warehouse_dir, "--format", "csv", "SELECT count(*) AS n FROM sessions")
+    assert again.stdout.splitlines() == ["n", "4"]
+
+
+def test_bad_entitlements_give_one_line_naming_the_line_and_exit_2(invoke, tmp_path, warehouse_dir):
+    _warehouse(warehouse_dir)
+    ents = tmp_path / "e.csv"
+    ents.write_text(HEADER + "acme,Acme,small-business-basic,0,2026-10-01,,UTC,Mia\n"
+                    "beta,Beta,small-business-gold,0,2026-10-01,,UTC,Mia\n")
+    result = invoke("audit", "-w", warehouse_dir, "--entitlements", ents)
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"{ents}:3: unknown plan 'small-business-gold'" in lines[0]
+    # nothing was written
+    assert Warehouse.open(warehouse_dir).files("sessions") == []
+
+
+def test_bad_plans_file_names_the_line(invoke, tmp_path, warehouse_dir):
+    _warehouse(warehouse_dir)
+    plans = tmp_path / "plans.toml"
+    plans.write_text("[plans.a]\nbase_sessions = 3\nmax_sessions = 35\n\n[plans.b]\nbase_sessions = 9\nmax_sessions = 5\n")
+    result = invoke("audit", "-w", warehouse_dir, "--plans", plans)
+    assert result.exit_code == 2
+    assert f"{plans}:5: plan 'b' needs max_sessions" in result.stderr
+
+
+def test_tolerance_and_period_options(invoke, tmp_path, warehouse_dir):
+    _warehouse(warehouse_dir)
+    ok = invoke("audit", "-w", warehouse_dir, "--tolerance", "1h30m", "--from", "2026-10-05", "--to", "2026-10-06")
+    assert ok.exit_code == 0, ok.stderr
+    shown = invoke("sql", "-w", warehouse_dir, "--format", "csv", "SELECT recommended_seat_limit, status FROM instance_summary")
+    assert shown.stdout.splitlines()[1] == "0,unlicensed"  # 10 minutes of use fit in the tolerance
+    bad = invoke("audit", "-w", warehouse_dir, "--tolerance", "soon")
+    assert bad.exit_code == 2 and "'soon' is not a duration" in bad.stderr
+    backwards = invoke("audit", "-w", warehouse_dir, "--from", "2026-10-06", "--to", "2026-10-05")
+    assert backwards.exit_code == 2 and "is not after --from" in backwards.stderr
+
+
+def test_missing_warehouse_is_a_usage_error(invoke, tmp_path):
+    result = invoke("audit", "-w", tmp_path / "none")
+    assert result.exit_code == 2
+    assert "there is no warehouse" in result.stderr
