@@ -86,6 +86,7 @@ def _register() -> None:
     cli.add_command(sql_cmd.sql)
     from auditor.cli import nightly as nightly_cmd; cli.add_command(nightly_cmd.nightly)  # noqa: E702
     from auditor.cli import audit as audit_cmd; cli.add_command(audit_cmd.audit)  # noqa: E702
+    from auditor.cli import generate as generate_cmd; cli.add_command(generate_cmd.generate)  # noqa: E702
 
 
 _register()

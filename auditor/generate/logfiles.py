@@ -1,0 +1,130 @@
+"""Writing generated events as log files: one file per UTC day (or several).
+
+The events become an Arrow table whose text columns are dictionary-encoded
+(each event points into short lists of names), and DuckDB writes each day's
+slice with ``queries/generate_jsonl.sql`` or ``generate_csv.sql``. Files are
+written two at a time: compression runs on one core per file.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from auditor.generate.activity import APPS, AUTH_FLOWS, EPOCH_ORDINAL, SERVICE, US, USER_TYPES, Dimensions, Parts
+from auditor.generate.events import EVENT_KINDS, LOGIN, LOGIN_FAILED, REFUSAL_REASON, Events
+from auditor.queries import load_query
+
+FORMATS = ("jsonl", "csv")
+COMPRESSIONS = {None: "", "none": "", "gz": ".gz", "zst": ".zst"}
+DAY_US = 86_400 * US
+#: The names of the files the generator writes: DAY[_NN].FORMAT[.COMPRESSION].
+LOG_NAME = re.compile(r"\d{4}-\d{2}-\d{2}(_\d{2,})?\.(jsonl|csv)(\.gz|\.zst)?")
+
+
+@dataclass(frozen=True)
+class LogFile:
+    path: Path
+    day: date
+    events: int
+
+
+def events_table(ev: Events, parts: Parts, dims: Dimensions, instance_names: list[str]) -> pa.Table:
+    """The events as an Arrow table in the input contract's columns."""
+    session = ev.part >= 0
+    p = np.where(session, ev.part, 0)
+    no_session = ~session | (ev.kind == LOGIN_FAILED)
+    seats = parts.seats[p]
+    # A login (or refused login) says who connects, with what and how; later
+    # events of the session name only the session, except that services,
+    # external applications and virtual users repeat their user type, auth
+    # flow and seats, as their clients send them with every call.
+    describes = (ev.kind == LOGIN) | (ev.kind == LOGIN_FAILED)
+    special = session & (parts.kind[p] >= SERVICE)
+    typed = describes | special
+
+    def dict_col(indices: np.ndarray, values: list[str] | tuple[str, ...], null: np.ndarray) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32), mask=null), pa.array(values, pa.string()))
+    return pa.table(
+        {
+            "ts": pa.array(ev.ts, pa.timestamp("us")),
+            "instance": dict_col(ev.inst, instance_names, np.zeros(len(ev.ts), bool)),
+            "event": dict_col(ev.kind, EVENT_KINDS, np.zeros(len(ev.ts), bool)),
+            "session_id": pa.array(parts.sid[p], pa.int64(), mask=no_session),
+            # seats is left out where it is the default, 1.
+            "seats": pa.array(seats.astype(np.int32), pa.int32(), mask=~typed | (seats <= 1)),
+            "user": dict_col(parts.user[p], dims.users, ~describes),
+            "user_type": dict_col(parts.user_type[p], USER_TYPES, ~typed),
+            "device": dict_col(parts.device[p], dims.devices, ~describes),
+            "app": dict_col(parts.app[p], APPS, ~describes),
+            "auth_flow": dict_col(parts.auth_flow[p], AUTH_FLOWS, ~typed),
+            "reason": dict_col(np.zeros(len(ev.ts), np.int32), [REFUSAL_REASON], ev.kind != LOGIN_FAILED),
+        }
+    )
+
+
+def file_name(day: date, fmt: str, compression: str | None, shard: int, shards: int) -> str:
+    stem = day.isoformat() if shards == 1 else f"{day.isoformat()}_{shard + 1:02d}"
+    return f"{stem}.{fmt}{COMPRESSIONS[compression]}"
+
+
+def write_logs(
+    table: pa.Table,
+    inst: np.ndarray,
+    logs_dir: Path,
+    start: date,
+    days: int,
+    formats: list[tuple[str, str | None]],
+    files_per_day: int = 1,
+) -> list[LogFile]:
+    """Write TABLE (sorted by ts; INST its instance indices) as files under LOGS_DIR.
+
+    ``formats[d]`` is the (format, compression) of day d. With several files
+    per day, each instance's events of a day stay in one file.
+    """
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    ts = table.column("ts").to_numpy().astype("datetime64[us]").astype(np.int64)
+    lo = (start.toordinal() - EPOCH_ORDINAL) * DAY_US
+    bounds = np.searchsorted(ts, lo + np.arange(days + 1, dtype=np.int64) * DAY_US)
+    jobs: list[tuple[pa.Table, Path, str, date]] = []
+    for d in range(days):
+        a, b = int(bounds[d]), int(bounds[d + 1])
+        day = start + timedelta(days=d)
+        fmt, compression = formats[d]
+        if files_per_day == 1:
+            jobs.append((table.slice(a, b - a), logs_dir / file_name(day, fmt, compression, 0, 1), fmt, day))
+            continue
+        shard = inst[a:b] % files_per_day
+        order = np.argsort(shard, kind="stable")
+        day_table = table.slice(a, b - a).take(pa.array(order))
+        cuts = np.searchsorted(shard[order], np.arange(files_per_day + 1))
+        for s in range(files_per_day):
+            piece = day_table.slice(int(cuts[s]), int(cuts[s + 1] - cuts[s]))
+            jobs.append((piece, logs_dir / file_name(day, fmt, compression, s, files_per_day), fmt, day))
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET threads = 1")  # two files at a time, one core each
+
+        def write(job: tuple[pa.Table, Path, str, date]) -> LogFile:
+            piece, path, fmt, day = job
+            cur = con.cursor()
+            try:
+                cur.register("log_events", piece)
+                cur.execute(load_query(f"generate_{fmt}"), {"path": str(path)})
+            finally:
+                cur.close()
+            return LogFile(path, day, piece.num_rows)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(write, jobs))
+    finally:
+        con.close()
