@@ -1,0 +1,67 @@
+"""``auditor ingest``: connection logs into the warehouse."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from auditor.cli.options import quiet_option, warehouse_option
+from auditor.ingest import IngestResult, ingest as run_ingest
+from auditor.ingest.sources import find_sources
+from auditor.output import write_rows
+from auditor.warehouse import Warehouse
+
+
+@click.command()
+@warehouse_option
+@quiet_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def ingest(warehouse: Path, quiet: bool, paths: tuple[Path, ...]) -> None:
+    """Read connection logs at PATHS (files or directories) into the warehouse.
+
+    Files are JSON Lines (*.jsonl, *.ndjson) or CSV with a header (*.csv), each
+    optionally gzip (.gz) or zstd (.zst) compressed; directories are read
+    recursively. Rejected lines go to the warehouse's rejects table, and a
+    per-file summary (read, accepted, duplicates, rejected) to stderr and the
+    ingest_log table. Exit status 0 when the run completed, rejects or not.
+    """
+    # Check the input before creating a warehouse, so that a typo leaves nothing behind.
+    find_sources(paths)
+    wh = Warehouse.open(warehouse, create=True)
+    result = run_ingest(wh, list(paths), progress=not quiet and sys.stderr.isatty())
+    if not quiet:
+        print_summary(result, sys.stderr)
+
+
+def print_summary(result: IngestResult, out: TextIO) -> None:
+    """The per-file table, then what a reader must know: unknown fields, rejects, ignored files."""
+    rows: list[tuple[object, ...]] = []
+    for f in result.files:
+        if f.skipped_known:
+            rows.append((str(f.path), None, None, None, None, "already ingested, not read"))
+        else:
+            rows.append((str(f.path), f.read, f.accepted, f.duplicates, f.rejected, None))
+    if len(result.files) > 1:
+        rows.append(("total", result.read, result.accepted, result.duplicates, result.rejected, None))
+    columns = ["file", "read", "accepted", "duplicates", "rejected"]
+    if any(f.skipped_known for f in result.files):
+        columns.append("note")
+    else:
+        rows = [row[:5] for row in rows]
+    write_rows(columns, rows, "table", out)
+    if result.unknown_fields:
+        out.write(f"unknown fields, ignored: {', '.join(result.unknown_fields)}\n")
+    if result.rejected:
+        out.write(
+            f"{result.rejected} rejected line(s) kept in the warehouse: "
+            f"auditor sql \"SELECT * FROM rejects WHERE run_id = '{result.run_id}'\"\n"
+        )
+    if result.ignored:
+        shown = ", ".join(str(p) for p in result.ignored[:3]) + (" …" if len(result.ignored) > 3 else "")
+        out.write(f"{len(result.ignored)} file(s) not named like logs were not read: {shown}\n")
+    if result.files and result.accepted == 0 and result.read and result.read == result.duplicates:
+        out.write("nothing new: every event was already in the warehouse\n")
+    out.write(f"run {result.run_id}: {result.accepted} new event(s)\n")

@@ -1,0 +1,11 @@
+"""Ingest: connection-log files (JSON Lines or CSV, plain, gzip or zstd) into the warehouse.
+
+``sources`` finds the files, ``reader`` cuts them into numbered lines,
+``staging`` validates, normalises and de-duplicates them with DuckDB, and
+``pipeline`` runs it all in one warehouse transaction.
+"""
+
+from auditor.ingest.pipeline import PENDING_AUDIT, ingest, new_run_id
+from auditor.ingest.results import FileResult, IngestResult
+
+__all__ = ["PENDING_AUDIT", "FileResult", "IngestResult", "ingest", "new_run_id"]

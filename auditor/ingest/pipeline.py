@@ -1,0 +1,245 @@
+"""``ingest``: connection-log files into the warehouse, validated and without duplicates.
+
+The run in one transaction: read each file in batches (a reader thread cuts
+lines while DuckDB validates the previous batch), stage them, merge each UTC
+date the run touched with its partition, then write the rejects, the ingest log
+and ``meta["pending_audit"]``; the warehouse commits all of it at once or none.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import queue
+import secrets
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from auditor.ingest.progress import ReadProgress
+from auditor.ingest.reader import LineReader
+from auditor.ingest.results import FileResult, IngestResult
+from auditor.ingest.sources import SourceFile, find_sources
+from auditor.ingest.staging import EVENT_COLUMNS, StagingSession
+from auditor.queries import run_query
+from auditor.schema import INGEST_LOG
+from auditor.warehouse import Transaction, Warehouse
+
+#: The manifest meta key the audit consumes: per instance, the span of new events to re-audit.
+PENDING_AUDIT = "pending_audit"
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run id that sorts in time order, e.g. ``20261129T170300.123456Z-ab12cd``.
+
+    Microseconds, because runs a second apart (tests, a nightly catching up) must still sort.
+    """
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
+
+
+def ingest(
+    warehouse: Warehouse,
+    paths: Sequence[Path],
+    *,
+    skip_known_files: bool = False,
+    progress: bool = False,
+) -> IngestResult:
+    """Ingest the log files at PATHS (files or directories) into WAREHOUSE.
+
+    With ``skip_known_files``, a file whose content (sha256) an earlier run
+    already read is not read again, whatever its name.
+    """
+    sources = find_sources(paths)
+    started = datetime.now(timezone.utc)
+    run_id = new_run_id(started)
+    with warehouse.transaction() as tx:
+        scratch = warehouse.scratch_dir()
+        session = StagingSession(scratch)
+        try:
+            known = _known_hashes(warehouse) if skip_known_files else set()
+            total = sum(s.size for s in sources.files)
+            with ReadProgress(progress, total) as bar:
+                files = _stage_files(session, sources.files, known, skip_known_files, bar)
+                bar.phase("merging")
+                new_spans = _merge(session, tx, files)
+                _write_rejects(session, tx, run_id, files)
+            finished = datetime.now(timezone.utc)
+            _write_log(tx, run_id, started, finished, files)
+            _record_pending_audit(tx, new_spans)
+        finally:
+            session.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+    return IngestResult(run_id, started, finished, files, new_spans, sources.ignored)
+
+
+def _known_hashes(warehouse: Warehouse) -> set[str]:
+    con = warehouse.connect()
+    try:
+        return {sha for (sha,) in run_query(con, "ingest_known_files").fetchall()}
+    finally:
+        con.close()
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _stage_files(
+    session: StagingSession,
+    sources: list[SourceFile],
+    known: set[str],
+    skip_known: bool,
+    bar: ReadProgress,
+) -> list[FileResult]:
+    results: list[FileResult] = []
+    for source in sources:
+        bar.file(source.path.name)
+        if skip_known:
+            sha = _sha256_of(source.path)
+            if sha in known:
+                bar.advance(source.size)
+                results.append(FileResult(source.path, sha, source.format, source.compression, source.size, skipped_known=True))
+                continue
+        file_no = len(results)
+        reader = LineReader(source, on_bytes=bar.advance)
+        began = False
+        for batch in _prefetch(reader.batches()):
+            if not began:
+                session.begin_file(source.format, _header_names(reader.header))
+                began = True
+            session.stage(batch, file_no)
+        assert reader.sha256 is not None
+        known.add(reader.sha256)  # a copy later in the same run is known too
+        result = FileResult(source.path, reader.sha256, source.format, source.compression, source.size)
+        if source.format == "csv":
+            result.unknown_fields = sorted({n for n in _header_names(reader.header) if n not in EVENT_COLUMNS})
+        results.append(result)
+    for no, counts in session.file_counts().items():
+        result = results[no]
+        result.read, result.rejected = counts.read, counts.rejected
+        result.unknown_fields = sorted(set(result.unknown_fields) | set(counts.unknown_fields))
+    return results
+
+
+def _header_names(header: str | None) -> list[str]:
+    if not header or not header.strip():
+        return []
+    return [name.strip() for name in next(csv.reader([header]))]
+
+
+def _merge(session: StagingSession, tx: Transaction, files: list[FileResult]) -> dict[str, tuple[datetime, datetime]]:
+    """Merge every touched date partition; count accepted events; return the new spans."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    current = tx.partitions("events")
+    for day in session.staged_days():
+        key = f"date={day}"
+        new = session.merge_day(day, current.get(key))
+        if not new:
+            continue  # only duplicates: the partition stays as it is
+        path = tx.new_file("events", key)
+        session.write_day(path)
+        tx.put("events", key, path)
+        for piece in new:
+            files[piece.file_no].accepted += piece.accepted
+            first, last = spans.get(piece.instance, (piece.first_ts, piece.last_ts))
+            spans[piece.instance] = (min(first, piece.first_ts), max(last, piece.last_ts))
+    for result in files:
+        result.duplicates = result.read - result.rejected - result.accepted
+    return spans
+
+
+def _write_rejects(session: StagingSession, tx: Transaction, run_id: str, files: list[FileResult]) -> None:
+    if not any(f.rejected for f in files):
+        return
+    key = f"run={run_id}"
+    path = tx.new_file("rejects", key)
+    session.write_rejects(path, run_id, [str(f.path) for f in files])
+    tx.put("rejects", key, path)
+
+
+def _write_log(tx: Transaction, run_id: str, started: datetime, finished: datetime, files: list[FileResult]) -> None:
+    rows = [f for f in files if not f.skipped_known]
+    if not rows:
+        return
+    columns: dict[str, list[Any]] = {
+        "run_id": [run_id] * len(rows),
+        "started_at": [started] * len(rows),
+        "finished_at": [finished] * len(rows),
+        "file": [str(f.path) for f in rows],
+        "file_sha256": [f.sha256 for f in rows],
+        "file_bytes": [f.bytes for f in rows],
+        "format": [f.format for f in rows],
+        "compression": [f.compression for f in rows],
+        "read": [f.read for f in rows],
+        "accepted": [f.accepted for f in rows],
+        "duplicates": [f.duplicates for f in rows],
+        "rejected": [f.rejected for f in rows],
+        "unknown_fields": [f.unknown_fields or None for f in rows],
+    }
+    tx.write("ingest_log", f"run={run_id}", pa.table(columns, schema=INGEST_LOG))
+
+
+def _record_pending_audit(tx: Transaction, spans: dict[str, tuple[datetime, datetime]]) -> None:
+    """Widen meta["pending_audit"] by the new spans, in the commit that adds the events."""
+    if not spans:
+        return
+    pending: dict[str, list[str]] = dict(tx.meta.get(PENDING_AUDIT) or {})
+    for instance, (first, last) in spans.items():
+        lo, hi = first.isoformat(), last.isoformat()
+        if instance in pending:
+            old_lo, old_hi = (datetime.fromisoformat(v) for v in pending[instance])
+            lo = min(old_lo, first).isoformat()
+            hi = max(old_hi, last).isoformat()
+        pending[instance] = [lo, hi]
+    tx.meta[PENDING_AUDIT] = pending
+
+
+_DONE = object()
+
+
+def _prefetch(batches: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]:
+    """Run BATCHES in a thread, DEPTH ahead: the next file chunk is cut while DuckDB works."""
+    slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                if not offer(item):
+                    return
+            offer(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(exc)
+
+    worker = threading.Thread(target=produce, name="ingest-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()

@@ -1,0 +1,120 @@
+"""The DuckDB side of one ingest run: batches validated into staging files, then merged.
+
+Each batch of raw lines is parsed, validated and normalised by one SQL statement
+(queries/ingest_fields_*.sql, queries/ingest_stage.sql) and written to a
+staging Parquet file in the run's scratch folder. Once every file is read, each
+UTC date the run touched is merged with that date's current partition in one
+statement (queries/ingest_merge_partition.sql), which is where duplicates — in
+one file, across files, or across runs — are found. Memory stays bounded by a
+batch and by one date partition, never by the input's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor.ingest.reader import BATCH_SCHEMA
+from auditor.queries import load_query, run_query
+from auditor.schema import EVENTS
+
+#: Known when staging, needed when merging: the columns of an event, in schema order.
+EVENT_COLUMNS = tuple(EVENTS.names)
+#: DuckDB spills to the scratch folder beyond this, so a huge date partition cannot exhaust memory.
+MEMORY_LIMIT = "1GB"
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass
+class FileCounts:
+    read: int
+    rejected: int
+    unknown_fields: list[str]
+
+
+@dataclass
+class NewEvents:
+    """What merging one date partition added, for one input file and instance."""
+
+    file_no: int
+    instance: str
+    accepted: int
+    first_ts: datetime
+    last_ts: datetime
+
+
+class StagingSession:
+    """A DuckDB connection that stages batches into SCRATCH and merges them per date."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.staged: list[str] = []
+        self.con = duckdb.connect()
+        # Dates of events are UTC dates whatever the machine's zone.
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
+        self.con.execute("SET temp_directory = $dir", {"dir": str(scratch / "duckdb.tmp")})
+        self.con.register("ingest_batch", BATCH_SCHEMA.empty_table())
+        self._format: str | None = None
+        self._empty_events = scratch / "no-events.parquet"
+        pq.write_table(EVENTS.empty_table(), self._empty_events)
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- staging ------------------------------------------------------------
+    def begin_file(self, fmt: str, header: list[str] | None) -> None:
+        """Point the field view at FMT (and, for CSV, at the file's header)."""
+        if fmt == "csv":
+            run_query(self.con, "ingest_set_csv_header", {"header": header or []})
+        if fmt != self._format:
+            run_query(self.con, f"ingest_fields_{fmt}")
+            self._format = fmt
+
+    def stage(self, batch: pa.Table, file_no: int) -> None:
+        path = self.scratch / f"staged-{len(self.staged):06d}.parquet"
+        self.con.register("ingest_batch", batch)
+        try:
+            run_query(self.con, "ingest_stage", {"file_no": file_no, "path": str(path)})
+        finally:
+            self.con.register("ingest_batch", BATCH_SCHEMA.empty_table())
+        self.staged.append(str(path))
+
+    # -- after every file is staged -------------------------------------------
+    def file_counts(self) -> dict[int, FileCounts]:
+        if not self.staged:
+            return {}
+        rows = run_query(self.con, "ingest_file_counts", {"staged": self.staged}).fetchall()
+        return {int(no): FileCounts(int(read), int(rejected), list(unknown or [])) for no, read, rejected, unknown in rows}
+
+    def staged_days(self) -> list[str]:
+        """The UTC dates (YYYY-MM-DD) of the valid staged events."""
+        if not self.staged:
+            return []
+        return [day.isoformat() for (day,) in run_query(self.con, "ingest_staged_days", {"staged": self.staged}).fetchall()]
+
+    def merge_day(self, day: str, existing: Path | None) -> list[NewEvents]:
+        """Merge the staged events of DAY with its current partition file; say what is new."""
+        start = datetime.fromisoformat(day + "T00:00:00+00:00")
+        params: dict[str, Any] = {
+            "existing": [str(existing or self._empty_events)],
+            "staged": self.staged,
+            "day_start": start,
+            "day_end": start + _ONE_DAY,
+        }
+        run_query(self.con, "ingest_merge_partition", params)
+        return [NewEvents(int(no), inst, int(n), first, last) for no, inst, n, first, last in run_query(self.con, "ingest_new_events").fetchall()]
+
+    def write_day(self, path: Path) -> None:
+        """Write the day merged last as the partition file PATH."""
+        run_query(self.con, "ingest_write_partition", {"path": str(path)})
+
+    def write_rejects(self, path: Path, run_id: str, files: list[str]) -> None:
+        run_query(self.con, "ingest_write_rejects", {"staged": self.staged, "run_id": run_id, "files": files, "path": str(path)})
+

@@ -1,0 +1,13 @@
+-- ingest_write_rejects: write this run's rejected lines as its rejects partition, in input order.
+-- Parameters: $staged VARCHAR[] — this run's staging files; $run_id VARCHAR; $files VARCHAR[] — the
+-- input files' paths, by file_no (the first is file_no 0); $path VARCHAR — the new file.
+COPY (
+    SELECT CAST($run_id AS VARCHAR) AS run_id,
+           $files[file_no + 1] AS file,
+           line,
+           reject_reason AS reason,
+           raw
+    FROM read_parquet($staged)
+    WHERE reject_reason IS NOT NULL
+    ORDER BY file_no, line
+) TO $path (FORMAT parquet, COMPRESSION zstd)
