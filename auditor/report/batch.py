@@ -1,0 +1,236 @@
+"""render_reports: one report per instance and period, the charts, .eml files, and OUT/index.html."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import AuditorError, UsageError
+from auditor.plans import PlanCatalogue, load_plans, parse_plans
+from auditor.policy import DEFAULT_POLICY
+from auditor.report.charts import render_charts
+from auditor.report.context import (
+    BreachRow,
+    ChartImage,
+    ReportContext,
+    build_figures,
+    build_reports,
+    policy_facts,
+    register_scope,
+    rows,
+    scope_for,
+)
+from auditor.report.email import build_message, content_ids
+from auditor.report.filenames import safe_name
+from auditor.report.overview import render_overview
+from auditor.report.period import Period, last_full_month, local_day, month_period, range_period
+from auditor.report.render import render, render_page
+from auditor.warehouse import Warehouse
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ReportResult:
+    """What render_reports wrote, by kind; ``paths()`` lists them with index.html last."""
+
+    reports: list[Path] = field(default_factory=list)
+    charts: list[Path] = field(default_factory=list)
+    evidence: list[Path] = field(default_factory=list)
+    emls: list[Path] = field(default_factory=list)
+    index: Path | None = None
+    instances: list[str] = field(default_factory=list)
+
+    def paths(self) -> list[Path]:
+        tail = [self.index] if self.index else []
+        return [*self.reports, *self.charts, *self.evidence, *self.emls, *tail]
+
+
+class NoAuditError(AuditorError):
+    """The warehouse has no audit results to report on."""
+
+
+def resolve_period(
+    period: str | None, date_from: date | None, date_to: date | None
+) -> Period | None:
+    """The period the options name, or None for the default (the last full month, per instance)."""
+    if period and (date_from or date_to):
+        raise UsageError("give either --period or --from/--to, not both")
+    if period:
+        return month_period(period)
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise UsageError("--from and --to go together (the period is [from, to), local days)")
+        return range_period(date_from, date_to)
+    return None
+
+
+def render_reports(
+    warehouse: Warehouse,
+    out_dir: Path,
+    *,
+    period: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    instances: Sequence[str] | None = None,
+    eml: bool = False,
+    plans: Path | None = None,
+    tolerance: timedelta | None = None,
+    sender: str | None = None,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """Write a report for each instance (or INSTANCES) and the overview of all instances.
+
+    The period is a month (``YYYY-MM``), local days [date_from, date_to), or by
+    default the last full calendar month in the data, in each instance's time
+    zone. ``plans`` gives prices (else the catalogue the audit stored, else the
+    built-in one); ``tolerance`` the time over the limit the recommendation
+    allows (else the audit's).
+    """
+    say = progress or (lambda _msg: None)
+    explicit = resolve_period(period, date_from, date_to)
+    con = warehouse.connect()
+    try:
+        known = {r["instance"]: r for r in rows(con, "report_instances")}
+        if not known:
+            raise NoAuditError(
+                f"the warehouse {warehouse.root} has no audit results; run `auditor audit --warehouse {warehouse.root}` first"
+            )
+        selected = _select(known, instances)
+        meta = warehouse.manifest().meta
+        catalogue = load_plans(plans) if plans is not None else _stored_catalogue(meta)
+        tolerance_s = tolerance.total_seconds() if tolerance is not None else _stored_tolerance(meta)
+        data_range = rows(con, "report_data_range")[0]
+        first_ts, last_ts = data_range["first_ts"], data_range["last_ts"]
+        scopes = [
+            scope_for(name, info["timezone"] or "UTC", explicit or _default_period(first_ts, last_ts, info["timezone"]))
+            for name, info in known.items()
+        ]
+        register_scope(con, scopes)
+        stems = {name: safe_name(name) for name in known}
+        figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s)
+        contexts = build_reports(con, figures, selected, (first_ts, last_ts), policy_facts(DEFAULT_POLICY))
+    finally:
+        con.close()
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = ReportResult(instances=list(selected))
+    for n, name in enumerate(selected, 1):
+        say(f"report {n}/{len(selected)}: {name}")
+        _write_report(contexts[name], out_dir, result, eml=eml, sender=sender)
+    say("overview")
+    index = out_dir / "index.html"
+    _write_text(index, render_overview(figures.values()))
+    result.index = index
+    return result
+
+
+def _select(known: dict[str, Any], instances: Sequence[str] | None) -> list[str]:
+    if instances is None:
+        return sorted(known)
+    wanted = list(dict.fromkeys(name.strip().lower() for name in instances))
+    missing = [name for name in wanted if name not in known]
+    if missing:
+        raise UsageError(
+            f"no audited instance named {', '.join(repr(m) for m in missing)}; "
+            "list them with `auditor sql \"SELECT instance FROM instance_summary\"`"
+        )
+    return sorted(wanted)
+
+
+def _default_period(first_ts: datetime | None, last_ts: datetime | None, tz: str | None) -> Period:
+    if first_ts is None or last_ts is None:
+        raise NoAuditError("the warehouse has no events to report on; run `auditor ingest` and `auditor audit` first")
+    return last_full_month(local_day(first_ts, tz or "UTC"), local_day(last_ts, tz or "UTC"))
+
+
+def _stored_catalogue(meta: dict[str, Any]) -> PlanCatalogue:
+    """The catalogue the last audit used, when it stored its text; else the built-in one."""
+    inputs = meta.get("audit_inputs")
+    if isinstance(inputs, dict) and isinstance(inputs.get("plans_toml"), str):
+        return parse_plans(inputs["plans_toml"].encode("utf-8"), "the plan catalogue stored by the last audit")
+    return load_plans(None)
+
+
+def _stored_tolerance(meta: dict[str, Any]) -> float:
+    audit = meta.get("audit")
+    if isinstance(audit, dict) and isinstance(audit.get("tolerance_s"), (int, float)):
+        return float(audit["tolerance_s"])
+    return 0.0
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write PATH whole or not at all: a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _write_report(report: ReportContext, out_dir: Path, result: ReportResult, *, eml: bool, sender: str | None) -> None:
+    f = report.figures
+    folder = out_dir / f.file_stem
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f.period.key
+    charts = render_charts(report, folder, stem)
+    result.charts.extend(c.path for c in charts.values())
+    on_disk = {name: ChartImage(c.path.name, c.alt, c.width, c.height) for name, c in charts.items()}
+    html_path = folder / f"{stem}.html"
+    _write_text(html_path, render_page("report.html", report=report, charts=on_disk))
+    result.reports.append(html_path)
+    if report.breaches:
+        csv_path = folder / f"{stem}-breaches.csv"
+        _write_text(csv_path, evidence_csv(report.breaches))
+        result.evidence.append(csv_path)
+    if eml:
+        cids = content_ids(report, charts)
+        by_cid = {name: ChartImage(f"cid:{cids[name]}", c.alt, c.width, c.height) for name, c in charts.items()}
+        html = render_page("report.html", report=report, charts=by_cid)
+        text = render("report.txt", report=report)
+        message = build_message(report, html, text, charts, cids, **({"sender": sender} if sender else {}))
+        eml_path = folder / f"{stem}.eml"
+        _write_bytes(eml_path, bytes(message))
+        result.emls.append(eml_path)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+
+
+def evidence_csv(breaches: Sequence[BreachRow]) -> str:
+    """Every breach's sessions at its peak, one row per session (local times, ISO 8601)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["breach_start", "breach_end", "peak_at", "peak_seats", "seat_limit", "session_id",
+         "user", "user_type", "device", "app", "seats", "session_start", "session_end"]
+    )
+    for b in breaches:
+        for s in b.sessions:
+            writer.writerow(
+                [_cell(v) for v in (b.start, b.end, b.peak_at, b.peak_seats, b.seat_limit, s.session_id,
+                                    s.user, s.user_type, s.device, s.app, s.seats, s.start, s.end)]
+            )
+    return out.getvalue()

@@ -1,0 +1,181 @@
+"""The report's charts as PNG files (matplotlib, Agg backend).
+
+PNG because every mail client shows it (attached by Content-ID in the .eml,
+beside the HTML on disk); no SVG and no data: URIs, which Gmail and Outlook drop.
+Each chart is at most 680 px wide, the page's width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+
+from auditor.report.context import ReportContext  # noqa: E402
+from auditor.report.period import zone_info  # noqa: E402
+
+WIDTH_PX = 680
+DPI = 100
+USAGE = "#1d4ed8"
+LIMIT = "#c81e1e"
+OVER = "#e02424"
+_METADATA = {"Software": None}  # no version string: the same data gives the same bytes
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    path: Path
+    alt: str
+    width: int
+    height: int
+
+
+def _figure(height_px: int) -> tuple[plt.Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=8)
+    return fig, ax
+
+
+def _save(fig: plt.Figure, path: Path, bottom: float = 0.13) -> None:
+    # Fixed margins instead of tight_layout: a quarter of each chart's time went there.
+    fig.subplots_adjust(left=0.075, right=0.96, bottom=bottom, top=0.95)
+    fig.savefig(path, format="png", dpi=DPI, metadata=_METADATA)
+    plt.close(fig)
+
+
+def _usage_line(report: ReportContext) -> tuple[list[datetime], list[int]]:
+    """The step function as points for a post-step line, with 0 wherever no piece covers the period."""
+    f = report.figures
+    xs: list[datetime] = []
+    ys: list[int] = []
+    cursor = f.period_start
+    for start, end, seats, _limit in report.series.steps:
+        if start > cursor:
+            xs.append(cursor)
+            ys.append(0)
+        xs.append(start)
+        ys.append(seats)
+        cursor = end
+    xs += [cursor, f.period_end]
+    ys += [0, 0]
+    return xs, ys
+
+
+def _limit_line(report: ReportContext) -> tuple[list[datetime], list[float]]:
+    """The seat limit in force, from the entitlements; a gap (NaN) where none is."""
+    f = report.figures
+    xs: list[datetime] = []
+    ys: list[float] = []
+    cursor = f.period_start
+    for span in f.limits:
+        start = max(span.valid_from_ts, f.period_start)
+        end = f.period_end if span.valid_to_ts is None else min(span.valid_to_ts, f.period_end)
+        if start > cursor:
+            xs.append(cursor)
+            ys.append(np.nan)
+        xs.append(start)
+        ys.append(span.seat_limit)
+        cursor = end
+    xs += [cursor, f.period_end]
+    ys += [np.nan if cursor < f.period_end else (ys[-1] if ys else np.nan)] * 2
+    return xs, ys
+
+
+def seats_chart(report: ReportContext, path: Path) -> Chart:
+    """Concurrent seats over the period as a step line, the seat limit as a line."""
+    f = report.figures
+    zone = zone_info(f.timezone)
+    xs, ys = _usage_line(report)
+    lx, ly = _limit_line(report)
+    height = 220
+    fig, ax = _figure(height)
+    ax.step(xs, ys, where="post", color=USAGE, linewidth=1.0, label="sessions in use")
+    if f.limits:
+        ax.step(lx, ly, where="post", color=LIMIT, linewidth=1.4, linestyle="--", label="seat limit")
+    ax.set_xlim(f.period_start, f.period_end)
+    top = max([f.peak_seats, *(span.seat_limit for span in f.limits), 1])
+    ax.set_ylim(0, top + 1)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, maxticks=10))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=zone))
+    ax.set_ylabel("sessions", fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", frameon=False, ncol=2)
+    _save(fig, path)
+    limit_words = "no seat limit" if f.seat_limit is None else f"a seat limit of {f.seat_limit}"
+    return Chart("seats", path, f"Concurrent sessions in use over {f.period.title}: peak {f.peak_seats}, {limit_words}.", WIDTH_PX, height)
+
+
+def daily_chart(report: ReportContext, path: Path) -> Chart:
+    """Each local day's peak as a bar, red above the limit; the limit as a step line."""
+    f = report.figures
+    # Bars centred on local noon, so that each covers its own day on a datetime axis.
+    days = [datetime.combine(d.day, time(12)) for d in report.days]
+    peaks = [d.peak_seats for d in report.days]
+    limits = [np.nan if d.seat_limit is None else d.seat_limit for d in report.days]
+    colours = [OVER if d.seat_limit is not None and d.peak_seats > d.seat_limit else USAGE for d in report.days]
+    height = 200
+    fig, ax = _figure(height)
+    if days:
+        ax.bar(days, peaks, color=colours, width=0.8)
+        edges = [*days, days[-1] + timedelta(days=1)]
+        ax.step([d - timedelta(hours=12) for d in edges], [*limits, limits[-1]], where="post", color=LIMIT, linewidth=1.4, linestyle="--")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_xlim(datetime.combine(f.period.first_day, time(0)), datetime.combine(f.period.end_day, time(0)))
+    ax.set_ylim(0, max([*peaks, *(x for x in limits if not np.isnan(x)), 1]) + 1)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylabel("daily peak", fontsize=8)
+    _save(fig, path)
+    over = sum(1 for c in colours if c == OVER)
+    return Chart("daily", path, f"Daily peak of concurrent sessions: {over} of {len(days)} days above the limit.", WIDTH_PX, height)
+
+
+def heatmap_chart(report: ReportContext, path: Path) -> Chart:
+    """Peak seats by local weekday and hour of day."""
+    f = report.figures
+    grid = np.zeros((7, 24))
+    for weekday, hour, peak in report.series.heatmap:
+        grid[weekday - 1, hour] = max(grid[weekday - 1, hour], peak)
+    top = max(float(grid.max()), float(f.seat_limit or 0), 1.0)
+    height = 210
+    fig, ax = _figure(height)
+    cmap = LinearSegmentedColormap.from_list("seats", ["#f8fafc", "#93c5fd", "#1d4ed8", "#7f1d1d"])
+    image = ax.imshow(grid, aspect="auto", cmap=cmap, vmin=0, vmax=top, interpolation="nearest")
+    if f.seat_limit is not None:
+        ys, xs = np.nonzero(grid > f.seat_limit)
+        ax.scatter(xs, ys, marker="x", color="white", s=14, linewidths=1.0)
+    ax.set_yticks(range(7), _WEEKDAYS)
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlabel(f"hour of day ({f.timezone})", fontsize=8)
+    bar = fig.colorbar(image, ax=ax, pad=0.01, fraction=0.04)
+    bar.ax.tick_params(labelsize=7)
+    _save(fig, path, bottom=0.2)
+    busiest = np.unravel_index(int(np.argmax(grid)), grid.shape)
+    alt = "Peak sessions by weekday and hour" + (
+        f": busiest {_WEEKDAYS[busiest[0]]} {busiest[1]:02d}:00 with {int(grid.max())}." if grid.max() > 0 else ": no use."
+    )
+    return Chart("heatmap", path, alt, WIDTH_PX, height)
+
+
+def render_charts(report: ReportContext, folder: Path, stem: str) -> dict[str, Chart]:
+    """Write the three PNGs as FOLDER/STEM-NAME.png."""
+    return {
+        c.name: c
+        for c in (
+            seats_chart(report, folder / f"{stem}-seats.png"),
+            daily_chart(report, folder / f"{stem}-daily.png"),
+            heatmap_chart(report, folder / f"{stem}-heatmap.png"),
+        )
+    }

@@ -1,0 +1,280 @@
+"""Hand-made, internally consistent audit tables for the report tests.
+
+The report reads the audit's tables; these helpers derive every table from a
+few sessions, denials and entitlements with plain loops (the same definitions
+as issue 3), so that a test states its input in a few lines and its expected
+figures follow from them. Test data, not a stand-in for the engine: the golden
+tests render the engine's own tables from sample_data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from auditor.schema import TABLES
+from auditor.warehouse import Warehouse
+
+UTC = timezone.utc
+BASE = {"small-business-basic": 3, "small-business-advanced": 5}
+MAXIMUM = 35
+
+
+def utc(text: str) -> datetime:
+    """'2026-10-05 09:00' (UTC) as an aware datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@dataclass
+class Ent:
+    instance: str
+    plan: str = "small-business-basic"
+    extra: int = 0
+    valid_from: date = date(2026, 1, 1)
+    valid_to: date | None = None
+    tz: str = "UTC"
+    customer: str | None = "Acme Ltd"
+    account_manager: str | None = "Ann Manager <ann@example.com>"
+
+    @property
+    def limit(self) -> int:
+        return BASE[self.plan] + self.extra
+
+    def bounds(self) -> tuple[datetime, datetime | None]:
+        zone = ZoneInfo(self.tz)
+        start = datetime.combine(self.valid_from, time(0), tzinfo=zone).astimezone(UTC)
+        end = None if self.valid_to is None else datetime.combine(self.valid_to, time(0), tzinfo=zone).astimezone(UTC)
+        return start, end
+
+
+@dataclass
+class Sess:
+    instance: str
+    session_id: str
+    start: datetime
+    end: datetime
+    user: str | None = "user"
+    device: str | None = "pc"
+    app: str | None = "web"
+    seats: int = 1
+    user_type: str | None = "INT"
+    counted: bool = True
+    end_reason: str = "logout"
+    start_inferred: bool = False
+    segment: int = 1
+
+
+@dataclass
+class Data:
+    entitlements: list[Ent] = field(default_factory=list)
+    sessions: list[Sess] = field(default_factory=list)
+    denials: list[tuple[str, datetime]] = field(default_factory=list)
+    #: Instances with events but no entitlement.
+    unlicensed: list[str] = field(default_factory=list)
+    rejects: list[str] = field(default_factory=list)
+
+
+def _tz(data: Data, instance: str) -> str:
+    return next((e.tz for e in data.entitlements if e.instance == instance), "UTC")
+
+
+def _limit_at(data: Data, instance: str, t: datetime) -> Ent | None:
+    for e in data.entitlements:
+        if e.instance != instance:
+            continue
+        start, end = e.bounds()
+        if start <= t and (end is None or t < end):
+            return e
+    return None
+
+
+def usage_steps(data: Data, instance: str) -> list[tuple[datetime, datetime, int, int | None]]:
+    """Maximal constant pieces of (seats in use, seat limit) from the first to the last change."""
+    counted = [s for s in data.sessions if s.instance == instance and s.counted and s.end > s.start]
+    points = {s.start for s in counted} | {s.end for s in counted}
+    if not points:
+        return []
+    lo, hi = min(points), max(points)
+    for e in data.entitlements:
+        if e.instance == instance:
+            for b in e.bounds():
+                if b is not None and lo < b < hi:
+                    points.add(b)
+    times = sorted(points)
+    pieces: list[tuple[datetime, datetime, int, int | None]] = []
+    for a, b in zip(times, times[1:]):
+        seats = sum(s.seats for s in counted if s.start <= a < s.end)
+        ent = _limit_at(data, instance, a)
+        limit = ent.limit if ent else None
+        if pieces and pieces[-1][2] == seats and pieces[-1][3] == limit and pieces[-1][1] == a:
+            pieces[-1] = (pieces[-1][0], b, seats, limit)
+        else:
+            pieces.append((a, b, seats, limit))
+    return pieces
+
+
+def breaches(steps):
+    out = []
+    for a, b, seats, limit in steps:
+        over = limit is not None and seats > limit
+        if over and out and out[-1]["breach_end"] == a:
+            cur = out[-1]
+            cur["breach_end"] = b
+            if seats > cur["peak_seats"]:
+                cur["peak_seats"], cur["peak_at"] = seats, a
+            cur["max_excess"] = max(cur["max_excess"], seats - limit)
+            cur["seat_limit"] = limit
+        elif over:
+            out.append({"breach_start": a, "breach_end": b, "peak_seats": seats, "peak_at": a,
+                        "seat_limit": limit, "max_excess": seats - limit})
+    for br in out:
+        br["duration_s"] = (br["breach_end"] - br["breach_start"]).total_seconds()
+    return out
+
+
+def _overlap(a: datetime, b: datetime, lo: datetime, hi: datetime) -> float:
+    return max(0.0, (min(b, hi) - max(a, lo)).total_seconds())
+
+
+def daily(data: Data, instance: str, steps, brs):
+    zone = ZoneInfo(_tz(data, instance))
+    counted = [s for s in data.sessions if s.instance == instance and s.counted and s.end > s.start]
+    days = {s.start.astimezone(zone).date() for s in counted} | {(s.end - timedelta(microseconds=1)).astimezone(zone).date() for s in counted}
+    days |= {t.astimezone(zone).date() for i, t in data.denials if i == instance}
+    if not days:
+        return []
+    out = []
+    d = min(days)
+    while d <= max(days):
+        lo = datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC)
+        hi = datetime.combine(d + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+        inside = [(max(a, lo), seats, limit) for a, b, seats, limit in steps if a < hi and b > lo]
+        peak = max((x[1] for x in inside), default=0)
+        peak_at = min((x[0] for x in inside if x[1] == peak), default=None) if peak > 0 else None
+        end_ent = _limit_at(data, instance, hi - timedelta(microseconds=1))
+        day_sessions = [s for s in counted if s.start < hi and s.end > lo]
+        out.append({
+            "instance": instance, "day": d, "peak_seats": peak, "peak_at": peak_at,
+            "seat_limit": end_ent.limit if end_ent else None,
+            "seconds_over_limit": sum(_overlap(a, b, lo, hi) for a, b, s, l in steps if l is not None and s > l),
+            "breach_count": sum(1 for br in brs if lo <= br["breach_start"] < hi),
+            "denials": sum(1 for i, t in data.denials if i == instance and lo <= t < hi),
+            "sessions": len(day_sessions),
+            "distinct_users": len({s.user for s in day_sessions if s.user}),
+            "distinct_devices": len({s.device for s in day_sessions if s.device}),
+        })
+        d += timedelta(days=1)
+    return out
+
+
+def instances_of(data: Data) -> list[str]:
+    return sorted({s.instance for s in data.sessions} | {e.instance for e in data.entitlements} | set(data.unlicensed))
+
+
+def build(root: Path, data: Data) -> Warehouse:
+    """A warehouse holding DATA's events and the audit tables derived from it."""
+    wh = Warehouse.open(root, create=True)
+    tables: dict[str, list[dict]] = defaultdict(list)
+    all_times = [s.start for s in data.sessions] + [s.end for s in data.sessions] + [t for _, t in data.denials]
+    period_start, period_end = min(all_times), max(all_times)
+    for e in data.entitlements:
+        start, end = e.bounds()
+        tables["entitlements"].append({
+            "instance": e.instance, "customer": e.customer, "plan": e.plan, "extra_sessions": e.extra,
+            "seat_limit": e.limit, "plan_maximum": MAXIMUM, "valid_from": e.valid_from, "valid_to": e.valid_to,
+            "timezone": e.tz, "account_manager": e.account_manager, "valid_from_ts": start, "valid_to_ts": end,
+            "source_line": 2,
+        })
+    for s in data.sessions:
+        tables["sessions"].append({
+            "instance": s.instance, "session_id": s.session_id, "segment": s.segment, "user": s.user,
+            "user_type": s.user_type, "device": s.device, "app": s.app, "auth_flow": None, "seats": s.seats,
+            "counted": s.counted, "start_ts": s.start, "end_ts": s.end, "end_reason": s.end_reason,
+            "start_inferred": s.start_inferred,
+        })
+        for kind, t in (("login", s.start), ("logout", s.end)):
+            tables["events"].append({"ts": t, "instance": s.instance, "event": kind, "session_id": s.session_id,
+                                     "seats": s.seats, "user": s.user})
+    for instance, t in data.denials:
+        tables["events"].append({"ts": t, "instance": instance, "event": "login_failed", "seats": 1,
+                                 "reason": "MaximumLicenseCountExceeded"})
+    for n, raw in enumerate(data.rejects, 1):
+        tables["rejects"].append({"run_id": "r1", "file": "logs.jsonl", "line": n, "reason": "bad line", "raw": raw})
+    for instance in instances_of(data):
+        steps = usage_steps(data, instance)
+        brs = breaches(steps)
+        for a, b, seats, limit in steps:
+            tables["usage_steps"].append({"instance": instance, "step_start": a, "step_end": b,
+                                          "seats_in_use": seats, "seat_limit": limit})
+        for br in brs:
+            tables["breaches"].append({"instance": instance, **br})
+        days = daily(data, instance, steps, brs)
+        tables["daily_usage"].extend(days)
+        ents = [e for e in data.entitlements if e.instance == instance]
+        last = ents[-1] if ents else None
+        peak = max((s[2] for s in steps), default=0)
+        tables["instance_summary"].append({
+            "instance": instance, "customer": last.customer if last else None, "plan": last.plan if last else None,
+            "timezone": last.tz if last else "UTC", "period_start": period_start, "period_end": period_end,
+            "seat_limit": last.limit if last else None, "plan_maximum": MAXIMUM if last else None,
+            "peak_seats": peak, "peak_at": min((s[0] for s in steps if s[2] == peak), default=None) if peak else None,
+            "p95_seats": peak, "seconds_over_limit": sum(b["duration_s"] for b in brs), "breach_count": len(brs),
+            "denials": sum(d["denials"] for d in days),
+            "status": "unlicensed" if not last else ("beyond_plan_maximum" if peak > MAXIMUM else ("breach" if brs else "compliant")),
+            "recommended_seat_limit": peak, "recommended_extra_sessions": None if not last else max(0, peak - BASE[last.plan]),
+            "fits_plan_maximum": peak <= MAXIMUM,
+        })
+    with wh.transaction() as tx:
+        for table, records in tables.items():
+            schema = TABLES[table]
+            columns = {f.name: [r.get(f.name) for r in records] for f in schema}
+            tx.write(table, "all", pa.table(columns, schema=schema))
+    return wh
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def standard_data() -> Data:
+    """Four instances covering every status of the overview, in October 2026.
+
+    - acme (Europe/Sofia, basic 3, then 4 from 15 Oct): two breaches; one denial;
+      a breach on 30 Sep that lies outside October; a user with a hostile name.
+    - calm (advanced 5): one long session, compliant.
+    - full (basic 3): exactly at its limit once.
+    - lost: events but no entitlement (unlicensed).
+    - huge (basic + 30 = 33): peak 40, beyond the plan maximum of 35.
+    """
+    d = Data()
+    d.entitlements += [
+        Ent("acme.my.erp.net", tz="Europe/Sofia", valid_to=date(2026, 10, 15)),
+        Ent("acme.my.erp.net", tz="Europe/Sofia", valid_from=date(2026, 10, 15), extra=1),
+        Ent("calm.my.erp.net", customer="Calm & Co", plan="small-business-advanced", account_manager="bob@example.com"),
+        Ent("full.my.erp.net", customer="Full Ltd", tz="America/New_York"),
+        Ent("huge.my.erp.net", customer="Huge Corp", extra=30),
+    ]
+    # 30 Sep 2026 in Sofia: four sessions over a limit of 3 (outside October).
+    for i in range(4):
+        d.sessions.append(Sess("acme.my.erp.net", f"sep{i}", utc("2026-09-30 06:00"), utc("2026-09-30 07:00"), user=f"sep{i}"))
+    # 5 Oct: five staggered sessions against 3 -> one breach 08:30-11:00 UTC, peak 5 at 08:40.
+    for i in range(5):
+        d.sessions.append(Sess("acme.my.erp.net", f"s{i}", utc("2026-10-05 08:00") + timedelta(minutes=10 * i), utc("2026-10-05 11:00"), user=f"u{i}", device=f"d{i}"))
+    # 20 Oct: one external application with 5 seats against 4 -> one hour over.
+    d.sessions.append(Sess("acme.my.erp.net", "x", utc("2026-10-20 08:00"), utc("2026-10-20 09:00"), user=XSS, device="srv", app="Robot", seats=5, end_reason="idle_timeout"))
+    d.sessions.append(Sess("acme.my.erp.net", "v", utc("2026-10-21 08:00"), utc("2026-10-21 09:00"), user="bot", user_type="VIR", counted=False))
+    d.denials.append(("acme.my.erp.net", utc("2026-10-05 09:00")))
+    d.sessions.append(Sess("calm.my.erp.net", "c1", utc("2026-10-01 06:00"), utc("2026-10-31 09:00"), start_inferred=True, end_reason="open"))
+    for i in range(3):
+        d.sessions.append(Sess("full.my.erp.net", f"f{i}", utc("2026-10-12 14:00"), utc("2026-10-12 15:00"), user=f"f{i}"))
+    d.denials.append(("full.my.erp.net", utc("2026-10-12 14:30")))
+    d.denials.append(("full.my.erp.net", utc("2026-10-13 14:30")))
+    d.sessions.append(Sess("lost.my.erp.net", "l1", utc("2026-10-02 08:00"), utc("2026-10-02 09:00")))
+    d.unlicensed.append("lost.my.erp.net")
+    d.sessions.append(Sess("huge.my.erp.net", "h", utc("2026-10-07 10:00"), utc("2026-10-07 10:30"), seats=40, app="Integrator"))
+    d.rejects += ['{"instance":"acme.my.erp.net", broken', "garbage"]
+    return d

@@ -1,0 +1,72 @@
+"""``auditor report`` through Click: paths on stdout (index.html last), errors as one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from report_builder import build, standard_data
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Path:
+    build(tmp_path / "wh", standard_data())
+    return tmp_path / "wh"
+
+
+def test_writes_reports_and_prints_paths_index_last(invoke, wh: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    result = invoke("report", "-w", wh, "--out", out, "--eml")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == str(out / "index.html")
+    assert str(out / "acme.my.erp.net" / "2026-10.html") in lines  # the last full month in the data
+    assert str(out / "acme.my.erp.net" / "2026-10.eml") in lines
+    assert all(Path(line).is_file() for line in lines)
+    assert result.stderr == ""  # progress only on a terminal
+
+
+def test_period_and_instance_options(invoke, wh: Path, tmp_path: Path):
+    result = invoke("report", "-w", wh, "-o", tmp_path / "o", "--from", "2026-10-05", "--to", "2026-10-06", "-i", "acme.my.erp.net")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == str(tmp_path / "o" / "acme.my.erp.net" / "2026-10-05_2026-10-05.html")
+    assert "2026-10-05_2026-10-05.html" in (tmp_path / "o" / "index.html").read_text()
+
+
+def test_quiet_prints_nothing(invoke, wh: Path, tmp_path: Path):
+    result = invoke("report", "-w", wh, "-o", tmp_path / "o", "--quiet")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert (tmp_path / "o" / "index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--period", "2026-13"], "is not a month; write it as YYYY-MM"),
+        (["--period", "2026-10", "--from", "2026-10-01", "--to", "2026-10-02"], "either --period or --from/--to"),
+        (["--from", "2026-10-01"], "--from and --to go together"),
+        (["--from", "2026-10-02", "--to", "2026-10-01"], "must be after --from"),
+        (["-i", "nope.example"], "no audited instance named 'nope.example'"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(invoke, wh: Path, tmp_path: Path, args, message):
+    result = invoke("report", "-w", wh, "-o", tmp_path / "o", *args)
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_a_warehouse_without_an_audit_says_what_to_run(invoke, tmp_path: Path):
+    from auditor.warehouse import Warehouse
+
+    Warehouse.open(tmp_path / "empty", create=True)
+    result = invoke("report", "-w", tmp_path / "empty", "-o", tmp_path / "o")
+    assert result.exit_code == 1
+    assert "run `auditor audit" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_help_names_every_option(invoke):
+    result = invoke("report", "--help")
+    for option in ("--warehouse", "--out", "--period", "--from", "--to", "--instance", "--eml", "--plans", "--quiet"):
+        assert option in result.stdout
