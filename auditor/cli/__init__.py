@@ -84,9 +84,11 @@ def _register() -> None:
     from auditor.cli import sql as sql_cmd
 
     cli.add_command(sql_cmd.sql)
+    from auditor.cli import ingest as ingest_cmd; cli.add_command(ingest_cmd.ingest)  # noqa: E702
     from auditor.cli import nightly as nightly_cmd; cli.add_command(nightly_cmd.nightly)  # noqa: E702
     from auditor.cli import report as report_cmd; cli.add_command(report_cmd.report)  # noqa: E702
     from auditor.cli import audit as audit_cmd; cli.add_command(audit_cmd.audit)  # noqa: E702
+    from auditor.cli import generate as generate_cmd; cli.add_command(generate_cmd.generate)  # noqa: E702
 
 
 _register()
