@@ -31,7 +31,6 @@ SEGMENT_STEPS = (
     "audit_instances",
     "audit_entitlements",
     "audit_restarts",
-    "audit_session_events",
     "audit_session_attributes",
     "audit_activity",
     "audit_expiry_points",

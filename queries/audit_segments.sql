@@ -1,57 +1,75 @@
 -- audit_segments: every session segment with its end and end_reason (rules 1, 2 and 5).
--- A segment starts at an island start or at an expiry-chain start (a_chain_starts); it
--- ends at the first of: the logout that follows its last activity, its idle deadline
--- (last activity + idle timeout), its absolute expiry (start + expiry of its auth flow)
--- and the instance's first restart strictly after it opened. Equal deadlines are named in
--- that order. A deadline beyond the latest event time in the warehouse is 'open'.
--- Reads: a_act, a_chain_starts (island, ts), a_restarts, a_sattr, a_instances, events.
+-- Sessions without an absolute expiry: a segment is an island, from its opening activity
+-- to its closing one (the boundary rows of a_act, paired in seq order). Sessions with
+-- one: islands split at the expiry-chain starts (a_chain_starts), grouped on that subset.
+-- A segment ends at the first of: the logout right after its last activity, its idle
+-- deadline (last activity + idle timeout), its absolute expiry (start + expiry) and the
+-- instance's first restart strictly after it opened; equal deadlines are named in that
+-- order. A deadline beyond the latest event time in the warehouse is 'open'.
+-- Reads: a_act, a_expiry_points, a_chain_starts, a_restarts, a_sattr, a_instances, events.
 -- Parameters: $idle_us, $uncounted (user types that never count).
 CREATE OR REPLACE TEMP TABLE a_sessions AS
-WITH marked AS (
-    SELECT a.seq, a.ikey, a.session_id, a.ts, a.ord, a.logout_after, a.expiry_us,
-           (a.island_start OR coalesce(c.island IS NOT NULL AND a.prev_ts < a.ts, false)) AS seg_start
-    FROM a_act AS a
-    LEFT JOIN a_chain_starts AS c ON c.island = a.island AND c.ts = a.ts
+WITH bounds AS (
+    SELECT seq, skey, ts, ord, opens, closes, logout_after,
+           lead(ts) OVER (ORDER BY seq) AS next_ts,
+           lead(logout_after) OVER (ORDER BY seq) AS next_logout
+    FROM a_act
+    WHERE expiry_us IS NULL AND (opens OR closes)
 ),
-numbered AS (
-    SELECT *, sum(CAST(seg_start AS INTEGER))
-                  OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS seg_id
-    FROM marked
+plain AS (
+    -- an opening row is followed by its closing row (or closes itself)
+    SELECT skey, ts AS start_ts,
+           CASE WHEN closes THEN ts ELSE next_ts END AS last_ts,
+           ord = 1 AS start_inferred,
+           CASE WHEN closes THEN logout_after ELSE next_logout END AS logout_ts
+    FROM bounds
+    WHERE opens
+),
+expiring AS (
+    SELECT a.seq, a.skey, a.ts, a.ord, a.logout_after,
+           a.opens OR (c.seq IS NOT NULL) AS seg_start
+    FROM a_act AS a
+    LEFT JOIN a_chain_starts AS c ON c.seq = a.seq
+    WHERE a.expiry_us IS NOT NULL
+),
+expiring_numbered AS (
+    SELECT *, sum(CAST(seg_start AS INTEGER)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS seg_id
+    FROM expiring
+),
+chained AS (
+    SELECT skey, min(ts) AS start_ts, max(ts) AS last_ts,
+           arg_min(ord, seq) = 1 AS start_inferred,
+           max(logout_after) AS logout_ts
+    FROM expiring_numbered
+    GROUP BY skey, seg_id
 ),
 seg AS (
-    SELECT ikey, session_id, seg_id,
-           min(ts) AS start_ts,
-           max(ts) AS last_ts,
-           arg_min(ord, (ts, ord)) = 1 AS start_inferred,
-           max(logout_after) AS logout_ts,
-           any_value(expiry_us) AS expiry_us
-    FROM numbered
-    GROUP BY ikey, session_id, seg_id
+    SELECT * FROM plain
+    UNION ALL
+    SELECT * FROM chained
 ),
 deadlines AS (
-    SELECT s.*,
+    SELECT s.*, a.ikey, a.instance, a.session_id, a."user", a.user_type, a.device, a.app, a.auth_flow, a.seats,
            s.last_ts + to_microseconds(CAST($idle_us AS BIGINT)) AS idle_end,
-           s.start_ts + to_microseconds(s.expiry_us) AS expiry_end,
-           r.ts AS restart_end
+           s.start_ts + to_microseconds(a.expiry_us) AS expiry_end,
+           (SELECT min(r.ts) FROM a_restarts AS r WHERE r.ikey = a.ikey AND r.ts > s.start_ts) AS restart_end
     FROM seg AS s
-    ASOF LEFT JOIN a_restarts AS r ON r.ikey = s.ikey AND r.ts > s.start_ts
+    JOIN a_sattr AS a USING (skey)
 ),
 ended AS (
     SELECT *, least(idle_end, expiry_end, restart_end) AS deadline
     FROM deadlines
 )
-SELECT e.ikey, i.instance, e.session_id,
-       CAST(row_number() OVER (PARTITION BY e.ikey, e.session_id ORDER BY e.start_ts) AS INTEGER) AS segment,
-       a."user", a.user_type, a.device, a.app, a.auth_flow, a.seats,
-       NOT list_contains(CAST($uncounted AS VARCHAR[]), coalesce(a.user_type, '')) AS counted,
-       e.start_ts,
-       CASE WHEN e.logout_ts < e.deadline THEN e.logout_ts ELSE e.deadline END AS end_ts,
-       CASE WHEN e.logout_ts < e.deadline THEN 'logout'
-            WHEN e.deadline > (SELECT max(ts) FROM events) THEN 'open'
-            WHEN e.deadline = e.idle_end THEN 'idle_timeout'
-            WHEN e.deadline = e.expiry_end THEN 'absolute_expiry'
+SELECT ikey, instance, session_id,
+       CAST(row_number() OVER (PARTITION BY skey ORDER BY start_ts) AS INTEGER) AS segment,
+       "user", user_type, device, app, auth_flow, seats,
+       NOT list_contains(CAST($uncounted AS VARCHAR[]), coalesce(user_type, '')) AS counted,
+       start_ts,
+       CASE WHEN logout_ts < deadline THEN logout_ts ELSE deadline END AS end_ts,
+       CASE WHEN logout_ts < deadline THEN 'logout'
+            WHEN deadline > (SELECT max(ts) FROM events) THEN 'open'
+            WHEN deadline = idle_end THEN 'idle_timeout'
+            WHEN deadline = expiry_end THEN 'absolute_expiry'
             ELSE 'restart' END AS end_reason,
-       e.start_inferred
-FROM ended AS e
-JOIN a_sattr AS a USING (ikey, session_id)
-JOIN a_instances AS i ON i.ikey = e.ikey
+       start_inferred
+FROM ended

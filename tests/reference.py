@@ -202,10 +202,10 @@ def daily_usage(events: list[dict], sessions: list[dict], steps: list[dict], brs
             peak = max((p["seats_in_use"] for p in pieces), default=0)
             peak_at = min((max(p["step_start"], d0) for p in pieces if p["seats_in_use"] == peak), default=None)
             over = sum(
-                ((min(p["step_end"], d1) - max(p["step_start"], d0)).total_seconds()
+                (min(p["step_end"], d1) - max(p["step_start"], d0)
                  for p in pieces if p["seat_limit"] is not None and p["seats_in_use"] > p["seat_limit"]),
-                0.0,
-            )
+                timedelta(0),
+            ).total_seconds()
             day_segs = [s for s in segs if s["start_ts"] < d1 and s["end_ts"] > d0]
             out.append(
                 {
