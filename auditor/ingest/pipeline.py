@@ -141,9 +141,9 @@ def _merge(session: StagingSession, tx: Transaction, files: list[FileResult]) ->
     """Merge every touched date partition; count accepted events; return the new spans."""
     spans: dict[str, tuple[datetime, datetime]] = {}
     current = tx.partitions("events")
-    for day in session.staged_days():
+    for day, staged in session.staged_days().items():
         key = f"date={day}"
-        new = session.merge_day(day, current.get(key))
+        new = session.merge_day(day, staged, current.get(key))
         if not new:
             continue  # only duplicates: the partition stays as it is
         path = tx.new_file("events", key)

@@ -93,18 +93,19 @@ class StagingSession:
         rows = run_query(self.con, "ingest_file_counts", {"staged": self.staged}).fetchall()
         return {int(no): FileCounts(int(read), int(rejected), list(unknown or [])) for no, read, rejected, unknown in rows}
 
-    def staged_days(self) -> list[str]:
-        """The UTC dates (YYYY-MM-DD) of the valid staged events."""
+    def staged_days(self) -> dict[str, list[str]]:
+        """The UTC dates (YYYY-MM-DD) of the valid staged events, each with the staging files holding some."""
         if not self.staged:
-            return []
-        return [day.isoformat() for (day,) in run_query(self.con, "ingest_staged_days", {"staged": self.staged}).fetchall()]
+            return {}
+        rows = run_query(self.con, "ingest_staged_days", {"staged": self.staged}).fetchall()
+        return {day.isoformat(): list(files) for day, files in rows}
 
-    def merge_day(self, day: str, existing: Path | None) -> list[NewEvents]:
-        """Merge the staged events of DAY with its current partition file; say what is new."""
+    def merge_day(self, day: str, staged: list[str], existing: Path | None) -> list[NewEvents]:
+        """Merge DAY's events from the STAGED files with its current partition file; say what is new."""
         start = datetime.fromisoformat(day + "T00:00:00+00:00")
         params: dict[str, Any] = {
             "existing": [str(existing or self._empty_events)],
-            "staged": self.staged,
+            "staged": staged,
             "day_start": start,
             "day_end": start + _ONE_DAY,
         }
