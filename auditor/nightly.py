@@ -143,10 +143,8 @@ def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress:
     record.files_seen = len(files)
     record.files_skipped = sum(1 for f in files if f.skipped_known)
     record.files_ingested = record.files_seen - record.files_skipped
-    record.events_read = sum(f.read for f in files)
-    record.events_accepted = sum(f.accepted for f in files)
-    record.events_duplicates = sum(f.duplicates for f in files)
-    record.events_rejected = sum(f.rejected for f in files)
+    record.events_read, record.events_accepted = outcome.read, outcome.accepted
+    record.events_duplicates, record.events_rejected = outcome.duplicates, outcome.rejected
 
 
 def _audit_stage(
@@ -218,8 +216,10 @@ def _report_scope(warehouse: Warehouse) -> tuple[set[str], dict[str, str]]:
     con = warehouse.connect()
     try:
         first_ts, last_ts = run_query(con, "report_data_range").fetchone()
-        audited = run_query(con, "report_instances").to_arrow_table()
-        zones = {(name, tz or "UTC") for name, tz in zip(audited["instance"].to_pylist(), audited["timezone"].to_pylist())}
+        audited = run_query(con, "report_instances")
+        columns = [d[0] for d in audited.description]
+        at_name, at_tz = columns.index("instance"), columns.index("timezone")
+        zones = {(row[at_name], row[at_tz] or "UTC") for row in audited.fetchall()}
     finally:
         con.close()
     if first_ts is None or last_ts is None:

@@ -7,6 +7,8 @@ import shlex
 from datetime import datetime, timezone
 from pathlib import Path
 
+from nightly_fixtures import write_day, write_entitlements
+
 from auditor.exitcodes import ExitCode
 from auditor.runlog import RunRecord, append_run
 from auditor.warehouse import Warehouse
@@ -92,3 +94,39 @@ def test_the_readme_queries_of_the_run_records_work(invoke, tmp_path: Path) -> N
         assert result.exit_code == 0, (args, result.output)
     last_week = invoke("sql", "-w", wh.root, "-f", "csv", *commands[0][1:])
     assert last_week.stdout.splitlines()[1] == "20261130T021500Z-3fa2c1,ok,,0,7,0,1.3"
+
+
+def test_exit_codes_of_a_night(invoke, tmp_path: Path) -> None:
+    wh, logs, out = tmp_path / "wh", tmp_path / "logs", tmp_path / "reports"
+    ent = write_entitlements(tmp_path / "config")
+    write_day(logs, 1)
+    base = ("nightly", "-w", wh, "--logs", logs, "--entitlements", ent)
+    # New breaches with --fail-on-breach: 3, after a complete run.
+    first = invoke(*base, "--reports", out, "--fail-on-breach")
+    assert first.exit_code == ExitCode.BREACHES_FOUND, first.output
+    assert first.stderr.count("\n") == 1 and first.stderr.startswith("nightly ")
+    assert " ok in " in first.stderr and "1 new breach(es)" in first.stderr
+    paths = first.stdout.splitlines()
+    assert paths[-1] == str(out / "index.html") and all(Path(p).is_file() for p in paths)
+    # Nothing new: 0 even with the flag.
+    again = invoke(*base, "--reports", out, "--fail-on-breach")
+    assert again.exit_code == ExitCode.OK, again.output
+    assert "0 new breach(es)" in again.stderr and again.stdout == ""
+    # New breaches without the flag: 0.
+    write_day(logs, 2)
+    plain = invoke(*base, "--quiet")
+    assert plain.exit_code == ExitCode.OK, plain.output
+    assert plain.stderr == "" and plain.stdout == ""
+
+
+def test_a_failed_night_is_one_line_and_status_1(invoke, tmp_path: Path) -> None:
+    wh, logs = tmp_path / "wh", tmp_path / "logs"
+    write_day(logs, 1)
+    ent = write_entitlements(tmp_path / "config")
+    result = invoke("nightly", "-w", wh, "--logs", logs, "--entitlements", ent, env={"AUDITOR_FAIL_AT": "mid-audit"})
+    assert result.exit_code == ExitCode.FAILED, result.output
+    assert result.stderr.count("\n") == 1
+    assert "failed in the audit stage" in result.stderr and "next run completes it" in result.stderr
+    again = invoke("nightly", "-w", wh, "--logs", logs, "--entitlements", ent, "--fail-on-breach")
+    # The retry finds the breach the failed run did not get to record.
+    assert again.exit_code == ExitCode.BREACHES_FOUND, again.output

@@ -1,0 +1,189 @@
+"""The nightly batch: only new work, recognised by content, crash-safe, locked, recorded."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from nightly_fixtures import ACME, BOLT, ENTITLEMENTS_CHANGED, day_events, write_day, write_entitlements
+
+from auditor.errors import UsageError
+from auditor.nightly import FAIL_AT_ENV, FAIL_POINTS, PENDING_AUDIT, REPORTS_PENDING, NightlyFailedError, run_nightly
+from auditor.runlog import read_runs
+from auditor.warehouse import LOCK_FILE, Warehouse, read_table
+
+#: tables whose content must not depend on how the nights went (run ids and times aside)
+RESULT_TABLES = ("events", "entitlements", "sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
+
+
+def _sorted_rows(table: pa.Table) -> list[tuple]:
+    return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
+
+
+def snapshot(wh: Warehouse) -> dict[str, list[tuple]]:
+    """The warehouse's content that must be the same after any sequence of nights over the same files."""
+    tables = {name: _sorted_rows(read_table(wh, name)) for name in RESULT_TABLES}
+    log = read_table(wh, "ingest_log").drop_columns(["run_id", "started_at", "finished_at", "file"])
+    tables["ingest_log"] = _sorted_rows(log)
+    tables["rejects"] = _sorted_rows(read_table(wh, "rejects").drop_columns(["run_id"]))
+    return tables
+
+
+def reports_snapshot(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> dict[str, Path]:
+    entitlements = write_entitlements(tmp_path / "config")
+    return {"wh": tmp_path / "wh", "logs": tmp_path / "logs", "reports": tmp_path / "reports", "ent": entitlements}
+
+
+def night(site: dict[str, Path], **kw):
+    kw.setdefault("entitlements", site["ent"])
+    kw.setdefault("reports", site["reports"])
+    return run_nightly(Warehouse.open(site["wh"], create=True), site["logs"], **kw)
+
+
+def test_a_night_ingests_audits_renders_and_records(site) -> None:
+    write_day(site["logs"], 1)
+    result = night(site)
+    rec = result.record
+    wh = Warehouse.open(site["wh"])
+    assert (rec.status, rec.audit_mode, rec.files_seen, rec.files_ingested, rec.files_skipped) == ("ok", "full", 1, 1, 0)
+    assert rec.events_read == rec.events_accepted == len(day_events(1))
+    assert rec.instances_touched == [ACME, BOLT]
+    assert rec.new_breaches == 1  # acme: four sessions against a limit of three
+    assert read_table(wh, "breaches")["instance"].to_pylist() == [ACME]
+    assert not wh.meta().get(PENDING_AUDIT) and REPORTS_PENDING not in wh.meta()
+    assert read_runs(wh) == [rec]
+    assert result.report_paths[-1] == site["reports"] / "index.html" and result.report_paths[-1].is_file()
+    assert rec.reports_rendered == 2
+
+
+def test_the_next_night_does_only_the_new_work(site) -> None:
+    write_day(site["logs"], 1)
+    night(site)
+    write_day(site["logs"], 2)
+    rec = night(site).record
+    assert (rec.audit_mode, rec.files_seen, rec.files_ingested, rec.files_skipped) == ("incremental", 2, 1, 1)
+    assert rec.events_accepted == len(day_events(2))
+    assert rec.new_breaches == 1  # bolt's, on the second day; acme's is not new
+    # A night with nothing new reads nothing and audits nothing.
+    quiet = night(site).record
+    assert (quiet.audit_mode, quiet.files_ingested, quiet.files_skipped, quiet.events_read) == ("none", 0, 2, 0)
+    assert quiet.new_breaches == 0 and quiet.reports_rendered == 0
+    assert [r.run_id for r in read_runs(Warehouse.open(site["wh"]))][-1] == quiet.run_id
+
+
+def test_files_are_recognised_by_content_not_by_name(site) -> None:
+    first = write_day(site["logs"], 1)
+    night(site)
+    before = snapshot(Warehouse.open(site["wh"]))
+    first.rename(site["logs"] / "renamed.jsonl")
+    (site["logs"] / "archive").mkdir()
+    shutil.copy(site["logs"] / "renamed.jsonl", site["logs"] / "archive" / "copy.jsonl")
+    rec = night(site).record
+    assert (rec.files_seen, rec.files_ingested, rec.files_skipped, rec.events_read) == (2, 0, 2, 0)
+    assert rec.audit_mode == "none"
+    after = snapshot(Warehouse.open(site["wh"]))
+    assert after["events"] == before["events"]
+    # A file whose content changed is read again; the events already known count as duplicates.
+    grown = site["logs"] / "renamed.jsonl"
+    extra = write_day(site["logs"], 3, name="tmp.jsonl")
+    grown.write_text(grown.read_text() + extra.read_text())
+    extra.unlink()
+    rec = night(site).record
+    assert (rec.files_ingested, rec.files_skipped) == (1, 1)
+    assert rec.events_duplicates == len(day_events(1)) and rec.events_accepted == len(day_events(3))
+
+
+def _uninterrupted(tmp_path: Path) -> tuple[dict, dict]:
+    site = {"wh": tmp_path / "ref-wh", "logs": tmp_path / "ref-logs", "reports": tmp_path / "ref-reports",
+            "ent": write_entitlements(tmp_path / "ref-config")}
+    write_day(site["logs"], 1)
+    night(site)
+    write_day(site["logs"], 2)
+    night(site)
+    return snapshot(Warehouse.open(site["wh"])), reports_snapshot(site["reports"])
+
+
+@pytest.mark.parametrize("point", FAIL_POINTS)
+def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, tmp_path, monkeypatch, point) -> None:
+    write_day(site["logs"], 1)
+    night(site)
+    write_day(site["logs"], 2)
+    wh = Warehouse.open(site["wh"])
+    monkeypatch.setenv(FAIL_AT_ENV, point)
+    with pytest.raises(NightlyFailedError, match=f"{FAIL_AT_ENV}={point}"):
+        night(site)
+    monkeypatch.delenv(FAIL_AT_ENV)
+    failed = read_runs(wh)[-1]
+    assert (failed.status, failed.failed_stage) == ("failed", "report" if point == "mid-report" else "audit")
+    meta = wh.meta()
+    if point == "mid-report":
+        assert not meta.get(PENDING_AUDIT)
+    else:
+        # The new events are in; their audit is still owed.
+        assert sorted(meta[PENDING_AUDIT]) == [ACME, BOLT]
+        assert read_table(wh, "events").num_rows == len(day_events(1)) + len(day_events(2))
+    if point != "after-ingest":
+        # The reports of what the audit changes are owed from before it starts.
+        assert meta[REPORTS_PENDING]["instances"] == [ACME, BOLT]
+    # Nothing from the failed stage is half-visible: every file the manifest names exists.
+    wh.connect().close()
+    rec = night(site).record
+    assert rec.status == "ok"
+    expected_tables, expected_reports = _uninterrupted(tmp_path)
+    assert snapshot(wh) == expected_tables
+    assert reports_snapshot(site["reports"]) == expected_reports
+    assert not wh.meta().get(PENDING_AUDIT) and REPORTS_PENDING not in wh.meta()
+
+
+def _hold_lock_forever(path: str, ready) -> None:  # pragma: no cover - runs in a child
+    wh = Warehouse(Path(path))
+    with wh.lock():
+        ready.set()
+        signal.pause()
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(site) -> None:
+    Warehouse.open(site["wh"], create=True)
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    child = ctx.Process(target=_hold_lock_forever, args=(str(site["wh"]), ready))
+    child.start()
+    assert ready.wait(60)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(60)
+    # The dead run's mark is still in the lock file; the kernel released its lock.
+    assert f"auditor pid {child.pid}" in (site["wh"] / LOCK_FILE).read_text()
+    write_day(site["logs"], 1)
+    result = night(site)
+    assert result.record.status == "ok"
+    assert result.took_over_from is not None and f"auditor pid {child.pid}" in result.took_over_from
+
+
+def test_a_changed_entitlements_file_means_a_full_audit_and_the_same_one_does_not(site, tmp_path) -> None:
+    write_day(site["logs"], 1)
+    night(site)
+    write_day(site["logs"], 2)
+    assert night(site).record.audit_mode == "incremental"
+    changed = write_entitlements(tmp_path / "new-config", ENTITLEMENTS_CHANGED)
+    rec = night(site, entitlements=changed).record
+    assert (rec.audit_mode, rec.files_ingested) == ("full", 0)
+    # acme's limit is now 5: its breach is gone; nothing new appeared.
+    wh = Warehouse.open(site["wh"])
+    assert read_table(wh, "breaches")["instance"].to_pylist() == [BOLT]
+    assert rec.new_breaches == 0
+    assert night(site, entitlements=changed).record.audit_mode == "none"
+
+
+def test_logs_must_be_a_directory(site) -> None:
+    with pytest.raises(UsageError, match="--logs"):
+        night(site)
