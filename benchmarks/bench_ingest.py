@@ -85,7 +85,7 @@ def main() -> None:
                 child = subprocess.run([sys.executable, "-c", CHILD, str(warehouse), str(logs)], capture_output=True, text=True)
                 if child.returncode != 0:
                     sys.exit(f"ingest failed:\n{child.stderr}")
-                figures = json.loads(child.stdout)
+                figures = json.loads(child.stdout.strip().splitlines()[-1])
                 assert figures["read"] == events == figures["accepted"] + figures["duplicates"] + figures["rejected"]
                 if best is None or figures["seconds"] < best["seconds"]:
                     best = figures

@@ -58,6 +58,8 @@ class StagingSession:
         self.con = duckdb.connect()
         # Dates of events are UTC dates whatever the machine's zone.
         self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws its own progress bar on stdout for long statements; stdout is for data.
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = $dir", {"dir": str(scratch / "duckdb.tmp")})
         self.con.register("ingest_batch", BATCH_SCHEMA.empty_table())
