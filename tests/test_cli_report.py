@@ -70,3 +70,19 @@ def test_help_names_every_option(invoke):
     result = invoke("report", "--help")
     for option in ("--warehouse", "--out", "--period", "--from", "--to", "--instance", "--eml", "--plans", "--quiet"):
         assert option in result.stdout
+
+
+def test_the_readme_examples_run(invoke, wh: Path, tmp_path: Path, monkeypatch):
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### `auditor report`", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    examples = [line for line in blocks[-1].splitlines() if line.startswith("auditor report")]
+    assert len(examples) == 2
+    monkeypatch.chdir(tmp_path)
+    for line in examples:
+        result = invoke(*shlex.split(line)[1:], env={"AUDITOR_WAREHOUSE": str(wh)})
+        assert result.exit_code == 0, (line, result.stderr)
+        assert result.stdout.splitlines()[-1] == str(Path("reports") / "index.html")

@@ -55,7 +55,7 @@ def test_every_breach_is_listed_with_the_sessions_at_its_peak(rendered):
         ["Mon 05 Oct 11:30", "Mon 05 Oct 14:00", "2 h 30 min", "5", "3", "+2"],
         ["Tue 20 Oct 11:00", "Tue 20 Oct 12:00", "1 h 00 min", "5", "4", "+1"],
     ]
-    assert "u0 INT d0 web 1" in page.text and f"{XSS} INT srv Robot 5" in page.text
+    assert "u0 d0 web 1" in page.text and f"{XSS} srv Robot 5" in page.text
 
 
 def test_verdict_and_recommendation_in_words(rendered):

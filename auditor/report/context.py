@@ -35,9 +35,11 @@ STATUS_LABELS = {
     "at_limit": "At the limit",
     "compliant": "Compliant",
 }
-#: How many breaches get the full "who was connected at the peak" table in the HTML;
-#: the rest are in the evidence CSV beside it (Gmail clips messages over ~100 KB).
+#: How many breaches get the full "who was connected at the peak" table in the HTML, and
+#: how many session rows those tables may hold in all; the rest are in the evidence CSV
+#: beside it (Gmail clips messages over ~100 KB).
 MAX_EVIDENCE_TABLES = 8
+EVIDENCE_ROW_BUDGET = 150
 
 
 # --- the scope: which instance is reported for which instants -------------------
@@ -468,6 +470,21 @@ def policy_facts(policy: Policy) -> PolicyFacts:
     )
 
 
+def _evidence_shown(
+    ranked: Sequence[Mapping[str, Any]], at_peak: Mapping[tuple[str, datetime], Sequence[PeakSession]], instance: str
+) -> set[datetime]:
+    """The breaches (by start) whose sessions at the peak the HTML lists: the most severe first, within the budgets."""
+    shown: set[datetime] = set()
+    used = 0
+    for b in ranked[:MAX_EVIDENCE_TABLES]:
+        n = len(at_peak.get((instance, b["breach_start"]), ()))
+        if shown and used + n > EVIDENCE_ROW_BUDGET:
+            break
+        shown.add(b["breach_start"])
+        used += n
+    return shown
+
+
 def build_reports(
     con: duckdb.DuckDBPyConnection,
     figures: Mapping[str, InstanceFigures],
@@ -505,7 +522,7 @@ def build_reports(
         f = figures[instance]
         zone = zone_info(f.timezone)
         ranked = sorted(breaches[instance], key=lambda b: (-b["max_excess"], -b["duration_s"], b["breach_start"]))
-        shown = {b["breach_start"] for b in ranked[:MAX_EVIDENCE_TABLES]}
+        shown = _evidence_shown(ranked, at_peak, instance)
         rows_ = tuple(
             BreachRow(
                 start=b["breach_start"].astimezone(zone),

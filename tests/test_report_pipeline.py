@@ -1,0 +1,99 @@
+"""Reports rendered from sample_data/ through the real pipeline (ingest -> audit -> report), checked against the audit's tables."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import run_audit
+from auditor.ingest import ingest
+from auditor.report import render_reports
+from auditor.report.period import month_period
+from auditor.report.render import duration
+from auditor.warehouse import Warehouse
+from report_html import email_safety_problems, read
+
+SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipe")
+    wh = Warehouse.open(root / "wh", create=True)
+    ingest(wh, [SAMPLE_DATA / "logs"])
+    run_audit(wh, entitlements=SAMPLE_DATA / "entitlements.csv", plans=SAMPLE_DATA / "plans.toml")
+    result = render_reports(wh, root / "out", eml=True, plans=SAMPLE_DATA / "plans.toml")
+    con = wh.connect()
+    summary = {r[0]: r for r in con.execute(
+        "SELECT instance, period_start, period_end, peak_seats, seconds_over_limit, breach_count, denials, status,"
+        " seat_limit, timezone FROM instance_summary"
+    ).fetchall()}
+    breaches = con.execute(
+        "SELECT instance, breach_start, breach_end, peak_seats, seat_limit, max_excess FROM breaches ORDER BY instance, breach_start"
+    ).fetchall()
+    con.close()
+    return result, root / "out", summary, breaches
+
+
+def test_every_report_is_safe_for_email(pipeline):
+    result, out, summary, _ = pipeline
+    assert len(result.reports) == len(summary)
+    for path in [*result.reports, out / "index.html"]:
+        html, page = read(path)
+        assert email_safety_problems(html, page) == [], path
+
+
+def test_figures_equal_the_audit_tables_where_the_periods_coincide(pipeline):
+    _result, out, summary, _ = pipeline
+    _html, index = read(out / "index.html")
+    rows = {r[0].split(" ")[0]: r for r in index.tables["instances"][1:]}
+    words = {"breach": {"In breach"}, "compliant": {"Compliant", "At the limit"}, "unlicensed": {"Unlicensed"},
+             "beyond_plan_maximum": {"Beyond plan maximum"}}
+    compared = 0
+    for instance, (_, p_start, p_end, peak, over, count, denials, status, limit, tz) in summary.items():
+        # instance_summary covers the audited period: where that is exactly October in the
+        # instance's zone, the report's figures must be the audit's.
+        if (p_start, p_end) != month_period("2026-10").bounds(tz):
+            continue
+        compared += 1
+        row = rows[instance]
+        assert row[2:7] == [str(peak), str(limit), duration(over), str(count), str(denials)], instance
+        assert row[1] in words[status], instance
+    assert compared >= 5
+
+
+def test_every_breach_is_listed_with_seats_at_its_peak_adding_up(pipeline):
+    result, out, summary, breaches = pipeline
+    by_instance: dict[str, int] = {}
+    for instance, *_rest in breaches:
+        by_instance[instance] = by_instance.get(instance, 0) + 1
+    assert by_instance, "sample_data should have breaches"
+    for instance, n in by_instance.items():
+        html, page = read(out / instance / "2026-10.html")
+        listed = page.tables["breaches"][1:]
+        # Only breaches overlapping October (in the instance's zone) are listed; the audit ran on October's data.
+        assert len(listed) == n, instance
+        for peak_line in re.findall(r"(\d+) sessions in use, limit (\d+)", page.text):
+            assert int(peak_line[0]) > int(peak_line[1])
+    for path in result.evidence:
+        seats: dict[str, int] = {}
+        peaks: dict[str, int] = {}
+        with path.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                seats[row["peak_at"]] = seats.get(row["peak_at"], 0) + int(row["seats"])
+                peaks[row["peak_at"]] = int(row["peak_seats"])
+        assert seats == peaks, path
+
+
+def test_overview_totals_and_prices(pipeline):
+    _result, out, summary, _ = pipeline
+    _html, page = read(out / "index.html")
+    rows = page.tables["instances"][1:]
+    assert page.ids["audited"] == str(len(summary)) == str(len(rows))
+    assert page.ids["in-breach"] == str(sum(1 for r in rows if r[1] in ("In breach", "Beyond plan maximum")))
+    added = [int(r[7][1:]) for r in rows if r[7].startswith("+")]
+    assert page.ids["extra-total"] == str(sum(added)) and added
+    assert float(page.ids["revenue"].replace(",", "")) > 0  # sample_data/plans.toml has prices
