@@ -36,6 +36,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from auditor import nightly_files
 from auditor.errors import AuditorError, InputFileError, UsageError
 from auditor.queries import run_query
 from auditor.runlog import RunRecord, append_run, new_run_id
@@ -133,18 +134,40 @@ def run_nightly(
 
 
 def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress: bool) -> None:
+    """Hand ingest the files under LOGS that it may not know; count the rest as skipped."""
     from auditor.ingest import ingest
+    from auditor.ingest.sources import find_sources
 
     t = time.perf_counter()
-    outcome = ingest(warehouse, [logs], skip_known_files=True, progress=progress)
-    record.ingest_s = time.perf_counter() - t
-    files = list(outcome.files)
-    record.ingest_run_id = outcome.run_id
-    record.files_seen = len(files)
-    record.files_skipped = sum(1 for f in files if f.skipped_known)
+    sources = find_sources([logs]).files
+    # Identities are taken before ingest reads a file: one that changes meanwhile
+    # then no longer matches its entry, and is read again the next night.
+    identities = {s.path: nightly_files.identity(s.path) for s in sources}
+    remembered = nightly_files.load(warehouse)
+    held = _known_hashes(warehouse) if remembered else set()
+    cache = {key: sha for key in identities.values() if key and (sha := remembered.get(key)) in held}
+    unread = [s.path for s in sources if identities[s.path] not in cache]
+    record.files_seen = len(sources)
+    record.files_skipped = len(sources) - len(unread)
+    if unread:
+        outcome = ingest(warehouse, unread, skip_known_files=True, progress=progress)
+        record.ingest_run_id = outcome.run_id
+        record.files_skipped += sum(1 for f in outcome.files if f.skipped_known)
+        record.events_read, record.events_accepted = outcome.read, outcome.accepted
+        record.events_duplicates, record.events_rejected = outcome.duplicates, outcome.rejected
+        cache.update((key, f.sha256) for f in outcome.files if (key := identities.get(f.path)))
     record.files_ingested = record.files_seen - record.files_skipped
-    record.events_read, record.events_accepted = outcome.read, outcome.accepted
-    record.events_duplicates, record.events_rejected = outcome.duplicates, outcome.rejected
+    if cache != remembered:
+        nightly_files.save(warehouse, cache)
+    record.ingest_s = time.perf_counter() - t
+
+
+def _known_hashes(warehouse: Warehouse) -> set[str]:
+    con = warehouse.connect()
+    try:
+        return {sha for (sha,) in run_query(con, "ingest_known_files").fetchall()}
+    finally:
+        con.close()
 
 
 def _audit_stage(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from nightly_fixtures import ACME, BOLT, ENTITLEMENTS_CHANGED, day_events, write_day, write_entitlements
 
+from auditor import nightly_files
 from auditor.errors import UsageError
 from auditor.nightly import FAIL_AT_ENV, FAIL_POINTS, PENDING_AUDIT, REPORTS_PENDING, NightlyFailedError, run_nightly
 from auditor.runlog import read_runs
@@ -187,3 +190,51 @@ def test_a_changed_entitlements_file_means_a_full_audit_and_the_same_one_does_no
 def test_logs_must_be_a_directory(site) -> None:
     with pytest.raises(UsageError, match="--logs"):
         night(site)
+
+
+def _age(path: Path, seconds: float = 3600) -> None:
+    """Make PATH look written SECONDS ago (a file delivered some time before the night)."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_a_file_already_ingested_and_unchanged_is_not_read_again(site) -> None:
+    _age(write_day(site["logs"], 1))
+    night(site)
+    wh = Warehouse.open(site["wh"])
+    logged = read_table(wh, "ingest_log").num_rows
+    rec = night(site).record
+    # Known by its identity on disk: not even handed to ingest, so no ingest run at all.
+    assert (rec.files_seen, rec.files_skipped, rec.ingest_run_id) == (1, 1, None)
+    assert read_table(wh, "ingest_log").num_rows == logged
+    # Without the cache the file is hashed again, and still recognised by its content.
+    (site["wh"] / nightly_files.CACHE_FILE).unlink()
+    rec = night(site).record
+    assert rec.ingest_run_id is not None and (rec.files_skipped, rec.events_read) == (1, 0)
+    # A cache entry whose hash the warehouse does not hold is not trusted.
+    cache = json.loads((site["wh"] / nightly_files.CACHE_FILE).read_text())
+    cache["files"] = {key: "0" * 64 for key in cache["files"]}
+    (site["wh"] / nightly_files.CACHE_FILE).write_text(json.dumps(cache))
+    rec = night(site).record
+    assert rec.ingest_run_id is not None and (rec.files_skipped, rec.events_read) == (1, 0)
+
+
+def test_a_file_changed_in_place_to_the_same_size_is_read_again(site) -> None:
+    path = write_day(site["logs"], 1)
+    _age(path, 7200)
+    night(site)
+    text = path.read_text()
+    changed = text.replace('"user3"', '"userX"', 1)
+    assert len(changed) == len(text) and changed != text
+    path.write_text(changed)
+    _age(path, 3600)
+    rec = night(site).record
+    assert (rec.files_ingested, rec.events_read) == (1, len(day_events(1)))
+    assert rec.events_accepted == 1 and rec.events_duplicates == len(day_events(1)) - 1
+
+
+def test_a_file_written_just_now_is_not_remembered(site) -> None:
+    write_day(site["logs"], 1)  # still being delivered, perhaps
+    night(site)
+    rec = night(site).record
+    assert rec.ingest_run_id is not None and rec.files_skipped == 1
