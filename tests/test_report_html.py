@@ -116,3 +116,12 @@ def test_many_breaches_stay_under_the_size_limit(tmp_path: Path):
     assert "listed in 2026-10-breaches.csv" in page.text
     evidence = result.evidence[0].read_text().splitlines()
     assert len(evidence) == 1 + 62 * 12
+
+
+def test_rendering_in_worker_processes_writes_the_same_files(tmp_path: Path):
+    wh = build(tmp_path / "wh", standard_data())
+    serial = render_reports(wh, tmp_path / "one", period="2026-10", eml=False, workers=1)
+    parallel = render_reports(wh, tmp_path / "two", period="2026-10", eml=False, workers=2)
+    assert [p.relative_to(tmp_path / "one") for p in serial.paths()] == [p.relative_to(tmp_path / "two") for p in parallel.paths()]
+    for a, b in zip(serial.paths(), parallel.paths()):
+        assert a.read_bytes() == b.read_bytes(), a.name

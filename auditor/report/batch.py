@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import multiprocessing
 import os
 import secrets
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -35,6 +38,10 @@ from auditor.report.render import render, render_page
 from auditor.warehouse import Warehouse
 
 Progress = Callable[[str], None]
+#: Instances whose report contexts are built at once.
+CHUNK = 200
+#: From this many reports on, render in several processes by default.
+PARALLEL_FROM = 16
 
 
 @dataclass
@@ -47,6 +54,12 @@ class ReportResult:
     emls: list[Path] = field(default_factory=list)
     index: Path | None = None
     instances: list[str] = field(default_factory=list)
+
+    def add(self, part: ReportResult) -> None:
+        self.reports += part.reports
+        self.charts += part.charts
+        self.evidence += part.evidence
+        self.emls += part.emls
 
     def paths(self) -> list[Path]:
         tail = [self.index] if self.index else []
@@ -85,6 +98,7 @@ def render_reports(
     tolerance: timedelta | None = None,
     sender: str | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> ReportResult:
     """Write a report for each instance (or INSTANCES) and the overview of all instances.
 
@@ -92,10 +106,12 @@ def render_reports(
     default the last full calendar month in the data, in each instance's time
     zone. ``plans`` gives prices (else the catalogue the audit stored, else the
     built-in one); ``tolerance`` the time over the limit the recommendation
-    allows (else the audit's).
+    allows (else the audit's). ``workers``: processes that render (default:
+    up to 4 when there are many reports, else 1).
     """
     say = progress or (lambda _msg: None)
     explicit = resolve_period(period, date_from, date_to)
+    out_dir = Path(out_dir)
     con = warehouse.connect()
     try:
         known = {r["instance"]: r for r in rows(con, "report_instances")}
@@ -116,21 +132,57 @@ def render_reports(
         register_scope(con, scopes)
         stems = {name: safe_name(name) for name in known}
         figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s)
-        contexts = build_reports(con, figures, selected, (first_ts, last_ts), policy_facts(DEFAULT_POLICY))
+        facts = policy_facts(DEFAULT_POLICY)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        result = ReportResult(instances=list(selected))
+        n_workers = _workers(workers, len(selected))
+        with contextlib.ExitStack() as stack:
+            pool = (
+                stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")))
+                if n_workers > 1
+                else None
+            )
+            done = 0
+            # A chunk's contexts at a time: a month of usage steps for thousands of
+            # instances would not fit in memory at once.
+            for start in range(0, len(selected), CHUNK):
+                chunk = selected[start : start + CHUNK]
+                contexts = build_reports(con, figures, chunk, (first_ts, last_ts), facts)
+                if pool is None:
+                    for name in chunk:
+                        done += 1
+                        say(f"report {done}/{len(selected)}: {name}")
+                        result.add(write_report(contexts[name], out_dir, eml=eml, sender=sender))
+                else:
+                    jobs = [pool.submit(write_report, contexts[name], out_dir, eml=eml, sender=sender) for name in chunk]
+                    for name, job in zip(chunk, jobs):
+                        result.add(job.result())
+                        done += 1
+                        say(f"report {done}/{len(selected)}: {name} written")
     finally:
         con.close()
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result = ReportResult(instances=list(selected))
-    for n, name in enumerate(selected, 1):
-        say(f"report {n}/{len(selected)}: {name}")
-        _write_report(contexts[name], out_dir, result, eml=eml, sender=sender)
     say("overview")
     index = out_dir / "index.html"
     _write_text(index, render_overview(figures.values()))
     result.index = index
     return result
+
+
+def _workers(asked: int | None, reports: int) -> int:
+    """Processes for rendering: charts take ~95% of the time and matplotlib is single-threaded.
+
+    Workers are forked: they inherit the loaded modules (no second import of the
+    caller's __main__, which spawn would run again) and only render — matplotlib,
+    Jinja2, css-inline, files — never touching the parent's DuckDB connection.
+    Where fork is not available, rendering stays in this process.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if asked is not None:
+        return max(1, asked)
+    if reports < PARALLEL_FROM:
+        return 1  # starting a process costs about a second: not worth it for a few reports
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 def _select(known: dict[str, Any], instances: Sequence[str] | None) -> list[str]:
@@ -180,7 +232,9 @@ def _write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _write_report(report: ReportContext, out_dir: Path, result: ReportResult, *, eml: bool, sender: str | None) -> None:
+def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str | None) -> ReportResult:
+    """One instance's files (runs in a worker process when rendering in parallel)."""
+    result = ReportResult()
     f = report.figures
     folder = out_dir / f.file_stem
     folder.mkdir(parents=True, exist_ok=True)
@@ -204,6 +258,7 @@ def _write_report(report: ReportContext, out_dir: Path, result: ReportResult, *,
         eml_path = folder / f"{stem}.eml"
         _write_bytes(eml_path, bytes(message))
         result.emls.append(eml_path)
+    return result
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
