@@ -187,13 +187,16 @@ def _audit_stage(
     with _commit_fails(warehouse) if fail else contextlib.nullcontext():
         if full:
             record.audit_mode = "full"
-            audit.run_audit(warehouse, entitlements=entitlements, plans=plans)
+            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans)
         else:
             record.audit_mode = "incremental"
-            audit.reaudit_pending(warehouse)
+            result = audit.reaudit_pending(warehouse)
     record.audit_s = time.perf_counter() - t
+    # The audit may also have changed instances without new events (a session of
+    # theirs that was `open` now has ended): their reports are owed too.
+    _owe_reports(warehouse, result.instances, everything=full)
     after = _breach_keys(warehouse, None if full else touched)
-    record.instances_touched = touched
+    record.instances_touched = sorted(set(touched) | set(result.instances)) if full else touched
     record.new_breaches = len(after - before)
 
 

@@ -30,7 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DAYS = 61
-START = date(2026, 9, 1)
+# A Monday: the new day (the 61st) is then a Friday, a working day's load.
+START = date(2026, 8, 31)
 
 
 def auditor(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -108,7 +109,7 @@ def timed_night(work: Path, name: str, history: Path, new_file: Path, entitlemen
     if reports:
         args += ["--reports", trial / "reports"]
     t = time.perf_counter()
-    proc = auditor(*args)
+    auditor(*args)
     wall = time.perf_counter() - t
     record = json.loads(
         auditor(
@@ -118,7 +119,6 @@ def timed_night(work: Path, name: str, history: Path, new_file: Path, entitlemen
         ).stdout
     )[0]
     record["wall_s"] = wall
-    record["summary"] = proc.stderr.strip().splitlines()[-1]
     shutil.rmtree(trial, ignore_errors=True)
     return record
 
@@ -140,11 +140,12 @@ def main() -> None:
         "60 days": build_history(work, "h60", history_files, entitlements),
     }
     print(f"load before timing: {load()}", flush=True)
-    medians = {}
+    medians, inside = {}, {}
     for label, site in histories.items():
         events, sessions = history_size(site)
         runs = [timed_night(work, label.replace(" ", ""), site, new_file, entitlements, args.reports) for _ in range(args.repeat)]
         medians[label] = statistics.median(r["wall_s"] for r in runs)
+        inside[label] = statistics.median(r["total_s"] for r in runs)
         best = min(runs, key=lambda r: r["wall_s"])
         print(
             f"history {label:>7}: {events:>11,} events {sessions:>10,} sessions | night adding {new_file.name}: "
@@ -154,7 +155,12 @@ def main() -> None:
             flush=True,
         )
     ratio = medians["60 days"] / medians["7 days"]
-    print(f"ratio 60-day / 7-day night: {ratio:.2f} (target <= 1.5); reports {'on' if args.reports else 'off'}")
+    ratio_inside = inside["60 days"] / inside["7 days"]
+    print(
+        f"ratio 60-day / 7-day night: {ratio:.2f} for the command (target <= 1.5), "
+        f"{ratio_inside:.2f} for the run itself (the run record's total_s, without process start-up); "
+        f"reports {'on' if args.reports else 'off'}"
+    )
     print(f"load after timing: {load()}")
 
 
