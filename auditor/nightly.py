@@ -200,13 +200,17 @@ def _audit_stage(
     record.new_breaches = len(after - before)
 
 
-def _report_stage(warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool) -> tuple[list[Path], dict]:
-    """Render what is owed; returns the paths written and what to remember as rendered."""
+def _report_stage(
+    warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool
+) -> tuple[list[Path], dict[str, Any] | None]:
+    """Render what is owed; returns the paths written and what to remember as rendered (None: nothing)."""
     from auditor.report import render_reports
 
     owed = warehouse.meta().get(REPORTS_PENDING) or {"all": False, "instances": []}
     last = warehouse.meta().get(REPORTS_RENDERED) or {}
     known, periods = _report_scope(warehouse)
+    if not known:
+        return [], None  # nothing audited yet, nothing to report on
     rendered = {"dir": str(out_dir.absolute()), "periods": periods}
     # Every report is owed when the folder is new to us or when the default period
     # moved (a month became complete): the unchanged instances need the new month too.
@@ -217,8 +221,8 @@ def _report_stage(warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: 
     calls = 0
 
     def progress(_message: str) -> None:
-        # Called before each report and before the overview: the second call comes
-        # after the first report was written.
+        # Called for each report and before the overview: by the second call at
+        # least the first report has been written.
         nonlocal calls
         calls += 1
         if fail and calls == 2:

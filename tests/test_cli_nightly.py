@@ -130,3 +130,17 @@ def test_a_failed_night_is_one_line_and_status_1(invoke, tmp_path: Path) -> None
     again = invoke("nightly", "-w", wh, "--logs", logs, "--entitlements", ent, "--fail-on-breach")
     # The retry finds the breach the failed run did not get to record.
     assert again.exit_code == ExitCode.BREACHES_FOUND, again.output
+
+
+def test_a_night_with_no_logs_yet_succeeds(invoke, tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    ent = write_entitlements(tmp_path / "config")
+    args = ("nightly", "-w", tmp_path / "wh", "--logs", tmp_path / "logs", "--entitlements", ent, "--reports", tmp_path / "out")
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "0 new file(s) read" in result.stderr and result.stdout == ""
+    # The first delivery is then audited and reported as usual.
+    write_day(tmp_path / "logs", 1)
+    result = invoke(*args)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.stdout.splitlines()[-1] == str(tmp_path / "out" / "index.html")
