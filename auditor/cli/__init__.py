@@ -89,6 +89,7 @@ def _register() -> None:
     from auditor.cli import report as report_cmd; cli.add_command(report_cmd.report)  # noqa: E702
     from auditor.cli import audit as audit_cmd; cli.add_command(audit_cmd.audit)  # noqa: E702
     from auditor.cli import generate as generate_cmd; cli.add_command(generate_cmd.generate)  # noqa: E702
+    from auditor.cli import demo as demo_cmd; cli.add_command(demo_cmd.demo)  # noqa: E702
 
 
 _register()

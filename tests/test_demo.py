@@ -1,0 +1,162 @@
+"""``auditor demo``: the nightly flow over the shipped sample data, re-runnable, from a wheel too."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+
+from auditor.demo import MARKER, prepare, sample_data_dir
+from auditor.errors import UsageError
+from auditor.sqlquery import run_sql
+from auditor.warehouse import Warehouse
+
+from conftest import PROJECT_ROOT, SAMPLE_DATA
+
+
+def summary(warehouse: Path) -> dict[str, dict]:
+    result = run_sql(Warehouse.open(warehouse), "SELECT * FROM instance_summary ORDER BY instance", {})
+    return {row[0]: dict(zip(result.columns, row)) for row in result.rows}
+
+
+def scalar(warehouse: Path, query: str):
+    return run_sql(Warehouse.open(warehouse), query, {}).rows[0][0]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out)], catch_exceptions=False)
+    return out, result
+
+
+def test_demo_prints_where_its_output_is(demo_run) -> None:
+    out, result = demo_run
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [str((out / "warehouse").absolute()), str((out / "reports" / "index.html").absolute())]
+    assert "31 nights, 62827 events accepted, 9 rejected, 6 duplicates" in result.stderr
+    assert (out / MARKER).is_file()
+
+
+def test_demo_renders_a_report_per_instance_and_the_overview(demo_run) -> None:
+    out, _ = demo_run
+    index = (out / "reports" / "index.html").read_text(encoding="utf-8")
+    reports = sorted(p for p in (out / "reports").rglob("*.html") if p.name != "index.html")
+    assert len(reports) == 10
+    for name in summary(out / "warehouse"):
+        assert name in index
+    assert "Neil &amp; Vandelay Ltd" in index and "Café Wonka &amp; Söhne GmbH" in index
+
+
+def test_demo_ingests_every_day_night_by_night(demo_run) -> None:
+    out, _ = demo_run
+    wh = out / "warehouse"
+    assert scalar(wh, "SELECT count(*) FROM events") == 62827
+    assert scalar(wh, "SELECT count(*) FROM rejects") == 9
+    assert scalar(wh, "SELECT sum(duplicates)::INT FROM ingest_log") == 6
+    assert scalar(wh, "SELECT count(DISTINCT file) FROM ingest_log") == 31
+    assert scalar(wh, "SELECT count(*) FROM nightly_runs") == 31
+    # The rejected lines are the ones sample_data/README.md lists.
+    rejected = run_sql(Warehouse.open(wh), "SELECT regexp_extract(file, '[^/]+$'), line FROM rejects ORDER BY ALL", {}).rows
+    assert rejected == [
+        ("2026-10-05.jsonl", 11), ("2026-10-05.jsonl", 21), ("2026-10-05.jsonl", 31), ("2026-10-05.jsonl", 41),
+        ("2026-10-05.jsonl", 51), ("2026-10-05.jsonl", 61), ("2026-10-14.jsonl.gz", 6), ("2026-10-22.csv", 16),
+        ("2026-10-22.csv", 26),
+    ]
+
+
+def test_demo_audit_shows_what_the_sample_readme_promises(demo_run) -> None:
+    out, _ = demo_run
+    s = summary(out / "warehouse")
+    assert len(s) == 10
+    assert s["acme.my.erp.net"]["status"] == "compliant" and s["acme.my.erp.net"]["denials"] > 0
+    assert s["acme.my.erp.net"]["peak_seats"] == s["acme.my.erp.net"]["seat_limit"] == 7
+    assert s["initech.my.erp.net"]["peak_seats"] == s["initech.my.erp.net"]["seat_limit"] == 3
+    assert s["initech.my.erp.net"]["denials"] > 0
+    for name in ("northwind.my.erp.net", "umbrella.my.erp.net"):
+        assert s[name]["status"] == "breach" and s[name]["breach_count"] > 0
+    assert s["umbrella.my.erp.net"]["peak_seats"] - s["umbrella.my.erp.net"]["seat_limit"] == 3
+    assert s["stark.my.erp.net"]["status"] == "beyond_plan_maximum"
+    assert s["hooli.my.erp.net"]["status"] == "unlicensed"
+    for name in ("globex.my.erp.net", "wonka.my.erp.net", "vandelay.my.erp.net", "tyrell.my.erp.net"):
+        assert s[name]["status"] == "compliant" and s[name]["peak_seats"] < s[name]["seat_limit"], name
+    reasons = {r[0] for r in run_sql(Warehouse.open(out / "warehouse"), "SELECT DISTINCT end_reason FROM sessions", {}).rows}
+    assert reasons >= {"logout", "idle_timeout", "absolute_expiry", "restart"}
+    assert scalar(out / "warehouse", "SELECT count(*) FROM sessions WHERE NOT counted") > 0  # the portals' virtual user
+
+
+def test_demo_runs_again_into_its_own_directory(demo_run, invoke) -> None:
+    out, first = demo_run
+    before = summary(out / "warehouse")
+    again = invoke("demo", "--quiet", "--out", out)
+    assert again.exit_code == 0, again.stderr
+    assert again.stderr == ""
+    assert again.stdout == first.stdout
+    assert summary(out / "warehouse") == before
+    assert scalar(out / "warehouse", "SELECT count(*) FROM nightly_runs") == 31
+
+
+def test_demo_never_touches_a_directory_it_did_not_create(invoke, tmp_path: Path) -> None:
+    (tmp_path / "warehouse").mkdir()
+    (tmp_path / "warehouse" / "precious.txt").write_text("keep me")
+    result = invoke("demo", "--out", tmp_path)
+    assert result.exit_code == 2
+    assert "was not created by `auditor demo`" in result.stderr
+    assert (tmp_path / "warehouse" / "precious.txt").read_text() == "keep me"
+    (tmp_path / "file").write_text("x")
+    assert invoke("demo", "--out", tmp_path / "file").exit_code == 2
+
+
+def test_prepare_clears_only_what_the_demo_wrote(tmp_path: Path) -> None:
+    prepare(tmp_path)
+    for name in ("warehouse", "incoming", "reports"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "old").write_text("old")
+    (tmp_path / "notes.txt").write_text("mine")
+    prepare(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MARKER, "notes.txt"]
+    with pytest.raises(UsageError):
+        prepare(tmp_path / "notes.txt")
+
+
+def test_sample_data_is_found_in_the_checkout() -> None:
+    assert sample_data_dir() == SAMPLE_DATA
+
+
+@pytest.mark.slow
+def test_demo_runs_from_an_installed_wheel(tmp_path: Path) -> None:
+    """The wheel carries sample_data/: the demo runs with no source tree in sight."""
+
+    def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+    built = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(PROJECT_ROOT)], tmp_path, dict(os.environ))
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("auditor-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, {}).stdout.strip())
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)], tmp_path, dict(os.environ))
+    assert installed.returncode == 0, installed.stderr
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    env = {"PATH": f"{env_dir / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    where = run([str(python), "-c", "from auditor.demo import sample_data_dir; print(sample_data_dir())"], work, env)
+    assert where.stdout.strip().startswith(str(env_dir)), where.stdout + where.stderr
+    demo = run([str(env_dir / "bin" / "auditor"), "demo"], work, env)
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.splitlines() == [str(work / "demo-output" / "warehouse"), str(work / "demo-output" / "reports" / "index.html")]
+    count = run([str(env_dir / "bin" / "auditor"), "sql", "-w", "demo-output/warehouse", "-f", "json", "SELECT count(*) AS n FROM events"], work, env)
+    assert json.loads(count.stdout) == [{"n": 62827}]
