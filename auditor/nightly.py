@@ -206,8 +206,9 @@ def _report_stage(
     """Render what is owed; returns the paths written and what to remember as rendered (None: nothing)."""
     from auditor.report import render_reports
 
-    owed = warehouse.meta().get(REPORTS_PENDING) or {"all": False, "instances": []}
-    last = warehouse.meta().get(REPORTS_RENDERED) or {}
+    meta = warehouse.meta()
+    owed = meta.get(REPORTS_PENDING) or {"all": False, "instances": []}
+    last = meta.get(REPORTS_RENDERED) or {}
     known, periods = _report_scope(warehouse)
     if not known:
         return [], None  # nothing audited yet, nothing to report on
@@ -286,11 +287,8 @@ def _full_audit_needed(warehouse: Warehouse, entitlements: Path | None, plans: P
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _breach_keys(warehouse: Warehouse, instances: Sequence[str] | None) -> set[tuple[str, Any]]:
@@ -299,10 +297,6 @@ def _breach_keys(warehouse: Warehouse, instances: Sequence[str] | None) -> set[t
     if instances is not None:
         table = table.filter(pc.is_in(table["instance"], value_set=pa.array(list(instances), type=pa.string())))
     return set(zip(table["instance"].to_pylist(), table["breach_start"].to_pylist()))
-
-
-def _all_instances(warehouse: Warehouse) -> set[str]:
-    return set(read_table(warehouse, "instance_summary")["instance"].to_pylist())
 
 
 # -- the test hook ---------------------------------------------------------------
