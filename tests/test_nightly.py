@@ -238,3 +238,42 @@ def test_a_file_written_just_now_is_not_remembered(site) -> None:
     night(site)
     rec = night(site).record
     assert rec.ingest_run_id is not None and rec.files_skipped == 1
+
+
+def _night_killed_when_the_audit_commits(wh_path: str, logs: str, entitlements: str) -> None:  # pragma: no cover - child
+    """Run a night in this (child) process and SIGKILL it once the audit has written its files, before its commit."""
+    import contextlib
+
+    wh = Warehouse.open(wh_path)
+    original = wh.transaction
+
+    @contextlib.contextmanager
+    def transaction():
+        with original() as tx:
+            yield tx
+            if tx.tables.get("sessions") != tx.base.tables.get("sessions"):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    wh.transaction = transaction
+    run_nightly(wh, Path(logs), entitlements=Path(entitlements))
+
+
+def test_a_night_killed_mid_audit_is_finished_by_the_next(site, tmp_path) -> None:
+    write_day(site["logs"], 1)
+    night(site)
+    write_day(site["logs"], 2)
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=_night_killed_when_the_audit_commits, args=(str(site["wh"]), str(site["logs"]), str(site["ent"])))
+    child.start()
+    child.join(300)
+    assert child.exitcode == -signal.SIGKILL
+    wh = Warehouse.open(site["wh"])
+    # Killed: no failure row, the new events committed and still owed an audit, the lock file still naming the dead run.
+    assert [r.status for r in read_runs(wh)] == ["ok"]
+    assert sorted(wh.meta()[PENDING_AUDIT]) == [ACME, BOLT]
+    assert f"auditor pid {child.pid}" in (site["wh"] / LOCK_FILE).read_text()
+    result = night(site)
+    assert result.record.status == "ok" and f"auditor pid {child.pid}" in (result.took_over_from or "")
+    expected_tables, expected_reports = _uninterrupted(tmp_path)
+    assert snapshot(wh) == expected_tables
+    assert reports_snapshot(site["reports"]) == expected_reports
