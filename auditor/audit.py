@@ -4,54 +4,58 @@
 (``queries/audit_*.sql``, in the order of ``ENGINE_STEPS``) in one DuckDB
 connection, and replaces the audit's tables in one warehouse transaction: a
 re-run replaces the results, a failed run leaves the previous ones.
+
+``reaudit_pending`` does the same for what ingest recorded as new
+(``meta["pending_audit"]``), re-reading only recent data: for each instance it
+finds a restart point Q - a local midnight before the new events that no stored
+segment spans and before which no session's attributes change - recomputes
+everything from Q on with the same statements, and splices the result into the
+partitions it touches. The tables equal those of a full audit of all the data.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from auditor.entitlements import Entitlement, from_arrow, load_entitlements, resolve, to_arrow
 from auditor.errors import UsageError
 from auditor.plans import load_plans
 from auditor.policy import DEFAULT_POLICY, Policy
 from auditor.queries import load_query, run_query
-from auditor.schema import ENTITLEMENTS
+from auditor.schema import ENTITLEMENTS, TABLES
 from auditor.warehouse import Transaction, Warehouse
 
-#: The engine's statements before the expiry chain, in order.
-SEGMENT_STEPS = (
-    "audit_instances",
-    "audit_entitlements",
-    "audit_restarts",
-    "audit_session_attributes",
-    "audit_activity",
-    "audit_expiry_points",
-)
-#: The statements after it.
+#: The engine's statements before the expiry chain (after the inputs are defined).
+SEGMENT_STEPS = ("audit_instances", "audit_entitlements", "audit_restarts", "audit_session_attributes",
+                 "audit_activity", "audit_expiry_points")
+#: The statements after it, up to the per-day tables and the output views.
 USAGE_STEPS = (
-    "audit_chain_starts",
-    "audit_segments",
-    "audit_usage_steps",
-    "audit_breaches",
-    "audit_denials",
-    "audit_days",
-    "audit_daily_usage",
-    "audit_instance_summary",
+    "audit_chain_starts", "audit_segments", "audit_usage_steps", "audit_breaches", "audit_denials",
+    "audit_days", "audit_piece_days", "audit_daily_usage", "audit_daily_levels",
+    "audit_out_sessions", "audit_out_usage_steps", "audit_out_breaches", "audit_out_daily_usage",
+    "audit_out_daily_levels", "audit_out_session_state",
 )
-#: Output table -> (writing statement, partition folder prefix DuckDB writes, partition key prefix).
+SUMMARY_STEPS = ("audit_instance_summary", "audit_out_instance_summary")
+#: Output tables and the prefix of their partition keys (DuckDB writes part=VALUE folders).
 OUTPUTS = {
-    "sessions": ("audit_write_sessions", "date=", "date="),
-    "usage_steps": ("audit_write_usage_steps", "date=", "date="),
-    "breaches": ("audit_write_breaches", "date=", "date="),
-    "daily_usage": ("audit_write_daily_usage", "part=", "day="),
+    "sessions": "date=",
+    "usage_steps": "date=",
+    "breaches": "date=",
+    "daily_usage": "day=",
+    "daily_levels": "day=",
+    "session_state": "date=",
+    "instance_summary": "",
 }
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
 
@@ -67,9 +71,12 @@ class Breach:
 
 @dataclass
 class AuditResult:
+    """Counts of the rows this run computed, the instances it audited, the breaches it found."""
+
     counts: dict[str, int] = field(default_factory=dict)
     instances: list[str] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
+    incremental: bool = False
 
 
 def run_audit(
@@ -102,97 +109,100 @@ def run_audit(
                 store_entitlements = True
         if plans is not None or "plans_sha256" not in meta_inputs:
             meta_inputs["plans_sha256"] = catalogue.sha256
+        settings = _settings(period_from, period_to, tolerance)
         with warehouse.transaction() as tx:
             con = warehouse.connect()
             try:
                 scratch = warehouse.scratch_dir()
                 _configure(con, scratch)
-                compute(con, rows, policy, period_from, period_to, tolerance)
+                _define_inputs(con, rows, policy)
+                run_query(con, "audit_events_all")
+                run_query(con, "audit_state_none")
+                con.register("a_day_floor", pa.table({"instance": pa.array([], pa.string()),
+                                                      "first_day": pa.array([], pa.date32())}))
+                for table in OUTPUTS:
+                    con.register(f"a_kept_{table}", _empty_with_part(table))
+                run_query(con, "audit_instances")
+                max_ts = con.execute(load_query("audit_max_ts")).fetchone()[0]
+                _compute(con, policy, max_ts)
+                run_query(con, "audit_period_days_all")
+                run_query(con, "audit_summary_inputs_daily")
+                run_query(con, "audit_summary_inputs_levels")
+                _summarise(con, settings)
                 if store_entitlements:
                     tx.clear("entitlements")
                     tx.write("entitlements", "all", to_arrow(rows))
-                result = write_outputs(con, tx, scratch)
+                for table in OUTPUTS:
+                    tx.clear(table)
+                result = _write_outputs(con, tx, scratch)
+                facts = _run_facts(con)
             finally:
                 con.close()
             tx.meta.pop("pending_audit", None)
             tx.meta["audit_inputs"] = meta_inputs
-            tx.meta["audit"] = {
-                "period_from": period_from.isoformat() if period_from else None,
-                "period_to": period_to.isoformat() if period_to else None,
-                "tolerance_s": tolerance.total_seconds(),
-                "finished_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-            }
+            tx.meta["audit"] = {**settings, **facts, "finished_at": _now()}
         return result
 
 
 def reaudit_pending(warehouse: Warehouse, *, policy: Policy = DEFAULT_POLICY) -> AuditResult:
-    """Bring the audit's tables up to date with what ingest recorded in ``meta["pending_audit"]``.
+    """Bring the audit's tables up to date with ``meta["pending_audit"]`` (what ingest added).
 
-    The tables must equal those of a full ``run_audit`` of all the data. This
-    version gets there by re-auditing everything (with the period and tolerance
-    of the last audit) whenever something is pending; nothing pending, nothing to
-    do. A run that fails leaves ``pending_audit`` in place for the next one.
+    Re-reads only the recent data of the instances with new events (see the module
+    doc) and gives tables equal to a full ``run_audit`` of all the data, with the
+    period and tolerance of the last audit. Nothing pending: nothing to do. A
+    warehouse never audited (or audited by an older version) gets a full audit. A
+    run that fails leaves ``pending_audit`` in place for the next one.
     """
     with warehouse.lock():
         meta = warehouse.meta()
-        if not meta.get("pending_audit"):
+        pending: dict[str, list[str]] = dict(meta.get("pending_audit") or {})
+        if not pending:
             return AuditResult()
-        last = meta.get("audit") or {}
-        return run_audit(
-            warehouse,
-            period_from=date.fromisoformat(last["period_from"]) if last.get("period_from") else None,
-            period_to=date.fromisoformat(last["period_to"]) if last.get("period_to") else None,
-            tolerance=timedelta(seconds=float(last.get("tolerance_s") or 0)),
-            policy=policy,
-        )
+        last = dict(meta.get("audit") or {})
+        settings_from = date.fromisoformat(last["period_from"]) if last.get("period_from") else None
+        settings_to = date.fromisoformat(last["period_to"]) if last.get("period_to") else None
+        tolerance = timedelta(seconds=float(last.get("tolerance_s") or 0))
+        if "max_ts" not in last or not warehouse.files("instance_summary"):
+            return run_audit(warehouse, period_from=settings_from, period_to=settings_to, tolerance=tolerance,
+                             policy=policy)
+        rows = _stored_entitlements(warehouse)
+        settings = _settings(settings_from, settings_to, tolerance)
+        with warehouse.transaction() as tx:
+            con = warehouse.connect()
+            try:
+                scratch = warehouse.scratch_dir()
+                _configure(con, scratch)
+                _define_inputs(con, rows, policy)
+                result = _reaudit(con, tx, scratch, warehouse, rows, pending, last, settings, policy)
+            finally:
+                con.close()
+            tx.meta.pop("pending_audit", None)
+        return result
 
 
-def _stored_entitlements(warehouse: Warehouse) -> list[Entitlement]:
-    files = warehouse.files("entitlements")
-    if not files:
-        return []
-    con = warehouse.connect()
-    try:
-        table = con.sql(load_query("audit_stored_entitlements")).to_arrow_table()
-    finally:
-        con.close()
-    return from_arrow(table.cast(ENTITLEMENTS))
+# --- the engine ----------------------------------------------------------------------
 
-
-def _configure(con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
-    # Temp tables of a large audit may not fit in memory: let DuckDB spill next to
-    # the warehouse (the scratch folder is emptied by the next writer).
-    con.execute("SET temp_directory = $dir", {"dir": str(scratch / "spill")})
-    limit = os.environ.get("AUDITOR_MEMORY_LIMIT")
-    if limit:
-        con.execute("SET memory_limit = $limit", {"limit": limit})
-    con.execute("SET preserve_insertion_order = false")
-
-
-def compute(
-    con: duckdb.DuckDBPyConnection,
-    rows: list[Entitlement],
-    policy: Policy,
-    period_from: date | None,
-    period_to: date | None,
-    tolerance: timedelta,
-) -> None:
-    """Run the engine's statements; leaves the a_* temp tables in CON."""
+def _define_inputs(con: duckdb.DuckDBPyConnection, rows: list[Entitlement], policy: Policy) -> None:
     con.register("a_entitlements_in", to_arrow(rows))
-    expiry = pa.table(
-        {
-            "auth_flow": pa.array(list(policy.absolute_expiry), pa.string()),
-            "expiry_us": pa.array([_us(v) for v in policy.absolute_expiry.values()], pa.int64()),
-        }
+    con.register(
+        "a_policy_expiry",
+        pa.table(
+            {
+                "auth_flow": pa.array(list(policy.absolute_expiry), pa.string()),
+                "expiry_us": pa.array([_us(v) for v in policy.absolute_expiry.values()], pa.int64()),
+            }
+        ),
     )
-    con.register("a_policy_expiry", expiry)
+
+
+def _compute(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime | None) -> None:
+    """Run the engine from a_events_in / a_session_state_in to the output views."""
     params = {
         "audit_activity": {"idle_us": _us(policy.idle_timeout)},
-        "audit_segments": {"idle_us": _us(policy.idle_timeout), "uncounted": sorted(policy.uncounted_user_types)},
-        "audit_instance_summary": {
-            "period_from": period_from,
-            "period_to": period_to,
-            "tolerance_us": _us(tolerance),
+        "audit_segments": {
+            "idle_us": _us(policy.idle_timeout),
+            "uncounted": sorted(policy.uncounted_user_types),
+            "max_ts": max_ts,
         },
     }
     for name in SEGMENT_STEPS:
@@ -200,6 +210,16 @@ def compute(
     con.register("a_chain_marks", pa.table({"n": pa.array(_follow_expiry_chains(con), pa.int64())}))
     for name in USAGE_STEPS:
         run_query(con, name, params.get(name))
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
+    params = {
+        "period_from": date.fromisoformat(settings["period_from"]) if settings["period_from"] else None,
+        "period_to": date.fromisoformat(settings["period_to"]) if settings["period_to"] else None,
+        "tolerance_us": round(settings["tolerance_s"] * 1_000_000),
+    }
+    run_query(con, "audit_instance_summary", params)
+    run_query(con, "audit_out_instance_summary")
 
 
 def _follow_expiry_chains(con: duckdb.DuckDBPyConnection) -> np.ndarray:
@@ -222,34 +242,238 @@ def _follow_expiry_chains(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     return np.flatnonzero(marked)
 
 
-def _us(value: timedelta) -> int:
-    return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+# --- incremental ----------------------------------------------------------------------
+
+def _reaudit(
+    con: duckdb.DuckDBPyConnection,
+    tx: Transaction,
+    scratch: Path,
+    warehouse: Warehouse,
+    rows: list[Entitlement],
+    pending: dict[str, list[str]],
+    last: dict[str, Any],
+    settings: dict[str, Any],
+    policy: Policy,
+) -> AuditResult:
+    zones = _instance_zones(rows)
+    empty = _empty_files(scratch)
+    parts = {table: warehouse.partitions(table) for table in ("events", *OUTPUTS)}
+    max_segment = timedelta(microseconds=int(last.get("max_segment_us") or 0))
+    max_ts = max([_parse_ts(last["max_ts"])] + [_parse_ts(span[1]) for span in pending.values()])
+
+    # The restart point of each instance: a local midnight at or before its earliest new
+    # event that no stored segment spans and before which no session's attributes change.
+    q = {inst: _midnight_at_or_before(_parse_ts(span[0]), zones.get(inst, "UTC")) for inst, span in pending.items()}
+    while True:
+        _set_restart_points(con, q, zones)
+        lookback = min(q.values()) - max_segment - timedelta(days=1)
+        covered = con.execute(
+            load_query("audit_covering"),
+            {"files": _files_from(parts["sessions"], lookback.date(), empty["sessions"])},
+        ).fetchall()
+        if covered:
+            for inst, start in covered:
+                q[inst] = _midnight_at_or_before(start, zones.get(inst, "UTC"))
+            continue
+        cut = min(q.values()).date()
+        run_query(con, "audit_events_recent", {"files": _files_from(parts["events"], cut, empty["events"])})
+        run_query(con, "audit_instances")
+        run_query(con, "audit_state_recent", {
+            "state_files": _all_files(parts["session_state"], empty["session_state"]),
+            "session_files": _files_from(parts["sessions"], cut, empty["sessions"]),
+        })
+        run_query(con, "audit_session_attributes")
+        changed = con.execute(load_query("audit_changed_sessions")).fetchall()
+        if not changed:
+            break
+        for inst, first_ts in changed:
+            q[inst] = _midnight_at_or_before(min(first_ts, q[inst]), zones.get(inst, "UTC"))
+
+    cut = min(q.values()).date()
+    cut_day = min(_local_date(v, zones.get(i, "UTC")) for i, v in q.items())
+    run_query(con, "audit_day_floor", {"files": _files_before(parts["daily_usage"], cut_day, empty["daily_usage"])})
+    _compute(con, policy, max_ts)
+
+    # The partitions to rewrite, and the stored rows they keep.
+    state_files = {Path(r[0]) for r in con.execute(
+        load_query("audit_state_partitions"), {"files": _all_files(parts["session_state"], empty["session_state"])}
+    ).fetchall()}
+    open_parts = {f"date={p}" for p in last.get("open_partitions") or []}
+    rewrite = {
+        "sessions": {k for k in parts["sessions"] if _key_date(k) >= cut} | (open_parts & set(parts["sessions"])),
+        "usage_steps": {k for k in parts["usage_steps"] if _key_date(k) >= cut},
+        "breaches": {k for k in parts["breaches"] if _key_date(k) >= cut},
+        "daily_usage": {k for k in parts["daily_usage"] if _key_date(k) >= cut_day},
+        "daily_levels": {k for k in parts["daily_levels"] if _key_date(k) >= cut_day},
+        "session_state": {k for k, f in parts["session_state"].items() if f in state_files},
+        "instance_summary": set(parts["instance_summary"]),
+    }
+    # A stored partition that receives new rows must be rewritten too, or they would replace it.
+    for table, value in run_query(con, "audit_out_parts").fetchall():
+        key = OUTPUTS[table] + value
+        if key in parts[table]:
+            rewrite[table].add(key)
+    kept_params = {"sessions": {"max_ts": max_ts, "idle_us": _us(policy.idle_timeout)}}
+    for table, keys in rewrite.items():
+        files = [str(parts[table][k]) for k in sorted(keys)] or [str(empty[table])]
+        run_query(con, f"audit_kept_{table}", {"files": files, **kept_params.get(table, {})})
+    run_query(con, "audit_period_days_recent", {"files": _all_files(parts["instance_summary"], empty["instance_summary"])})
+    run_query(con, "audit_summary_history_daily", {"files": _files_before(parts["daily_usage"], None, empty["daily_usage"])})
+    run_query(con, "audit_summary_history_levels", {"files": _files_before(parts["daily_levels"], None, empty["daily_levels"])})
+    _summarise(con, settings)
+    for table, keys in rewrite.items():
+        for key in keys:
+            tx.remove(table, key)
+    result = _write_outputs(con, tx, scratch)
+    result.incremental = True
+    facts = _run_facts(con)
+    tx.meta["audit"] = {
+        **settings,
+        "max_ts": max_ts.isoformat(),
+        "max_segment_us": max(int(last.get("max_segment_us") or 0), facts["max_segment_us"]),
+        "open_partitions": facts["open_partitions"],
+        "finished_at": _now(),
+    }
+    return result
 
 
-def write_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path) -> AuditResult:
-    """Replace the audit's tables in TX with the a_* temp tables of CON."""
-    result = AuditResult()
-    for table, (query, folder_prefix, key_prefix) in OUTPUTS.items():
+def _set_restart_points(con: duckdb.DuckDBPyConnection, q: dict[str, datetime], zones: dict[str, str]) -> None:
+    names = sorted(q)
+    points = pa.table(
+        {
+            "instance": pa.array(names, pa.string()),
+            "q": pa.array([q[n] for n in names], pa.timestamp("us", tz="UTC")),
+            "q_day": pa.array([_local_date(q[n], zones.get(n, "UTC")) for n in names], pa.date32()),
+        }
+    )
+    con.register("a_restart_points", points)
+    con.register("a_q", points)
+
+
+def _instance_zones(rows: Iterable[Entitlement]) -> dict[str, str]:
+    """Each instance's time zone: that of its latest entitlement row."""
+    latest: dict[str, Entitlement] = {}
+    for row in rows:
+        if row.instance not in latest or row.valid_from_ts > latest[row.instance].valid_from_ts:
+            latest[row.instance] = row
+    return {inst: row.timezone for inst, row in latest.items()}
+
+
+def _midnight_at_or_before(t: datetime, tz: str) -> datetime:
+    local = t.astimezone(ZoneInfo(tz))
+    return datetime(local.year, local.month, local.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def _local_date(t: datetime, tz: str) -> date:
+    return t.astimezone(ZoneInfo(tz)).date()
+
+
+def _parse_ts(text: str | datetime) -> datetime:
+    value = text if isinstance(text, datetime) else datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _key_date(key: str) -> date:
+    return date.fromisoformat(key.split("=", 1)[1])
+
+
+def _files_from(parts: dict[str, Path], first: date, empty: Path) -> list[str]:
+    """The files of partitions dated FIRST or later (never an empty list)."""
+    return [str(p) for k, p in parts.items() if _key_date(k) >= first] or [str(empty)]
+
+
+def _files_before(parts: dict[str, Path], before: date | None, empty: Path) -> list[str]:
+    return [str(p) for k, p in parts.items() if before is None or _key_date(k) < before] or [str(empty)]
+
+
+def _all_files(parts: dict[str, Path], empty: Path) -> list[str]:
+    return [str(p) for p in parts.values()] or [str(empty)]
+
+
+def _empty_files(scratch: Path) -> dict[str, Path]:
+    """An empty Parquet file per table, so that a list of partitions is never empty."""
+    folder = scratch / "empty"
+    folder.mkdir()
+    out = {}
+    for table in ("events", *OUTPUTS):
+        path = folder / f"{table}.parquet"
+        pq.write_table(TABLES[table].empty_table(), path)
+        out[table] = path
+    return out
+
+
+def _empty_with_part(table: str) -> pa.Table:
+    schema = TABLES[table].append(pa.field("part", pa.string()))
+    return schema.empty_table()
+
+
+# --- writing ----------------------------------------------------------------------------
+
+def _write_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path) -> AuditResult:
+    """Write each output table's (re)computed partitions into TX."""
+    for table, prefix in OUTPUTS.items():
         out_dir = scratch / table
-        run_query(con, query, {"dir": str(out_dir)})
-        tx.clear(table)
+        run_query(con, f"audit_write_{table}", {"dir": str(out_dir)})
         for folder in sorted(out_dir.iterdir()) if out_dir.exists() else []:
-            key = key_prefix + folder.name.removeprefix(folder_prefix)
+            value = folder.name.removeprefix("part=")
+            key = prefix + value if prefix else value
             files = sorted(folder.glob("*.parquet"))
-            if len(files) != 1:
-                # DuckDB splits a partition only when it is huge; merge to keep one file each.
-                target = tx.new_file(table, key)
-                run_query(con, "audit_merge_parquet", {"files": [str(f) for f in files], "path": str(target)})
-            else:
-                target = tx.new_file(table, key)
+            target = tx.new_file(table, key)
+            if len(files) == 1:
                 os.replace(files[0], target)
+            else:
+                # DuckDB splits a partition only when it is huge; keep one file each.
+                run_query(con, "audit_merge_parquet", {"files": [str(f) for f in files], "path": str(target)})
             tx.put(table, key, target)
-    summary = tx.new_file("instance_summary", "all")
-    run_query(con, "audit_write_instance_summary", {"path": str(summary)})
-    tx.clear("instance_summary")
-    tx.put("instance_summary", "all", summary)
+    result = AuditResult()
     row = run_query(con, "audit_counts").fetchone()
     result.counts = {name: int(value) for name, value in zip(COUNTED_TABLES, row[:-1])}
     result.instances = list(row[-1] or [])
     result.breaches = [Breach(*r) for r in run_query(con, "audit_breach_list").fetchall()]
     return result
+
+
+def _run_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    max_ts, max_segment_us, open_partitions = run_query(con, "audit_run_facts").fetchone()
+    return {
+        "max_ts": max_ts.isoformat() if max_ts else datetime(1970, 1, 1, tzinfo=timezone.utc).isoformat(),
+        "max_segment_us": int(max_segment_us or 0),
+        "open_partitions": list(open_partitions or []),
+    }
+
+
+def _settings(period_from: date | None, period_to: date | None, tolerance: timedelta) -> dict[str, Any]:
+    return {
+        "period_from": period_from.isoformat() if period_from else None,
+        "period_to": period_to.isoformat() if period_to else None,
+        "tolerance_s": tolerance.total_seconds(),
+    }
+
+
+def _stored_entitlements(warehouse: Warehouse) -> list[Entitlement]:
+    if not warehouse.files("entitlements"):
+        return []
+    con = warehouse.connect()
+    try:
+        table = con.sql(load_query("audit_stored_entitlements")).to_arrow_table()
+    finally:
+        con.close()
+    return from_arrow(table.cast(ENTITLEMENTS))
+
+
+def _configure(con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
+    # Temp tables of a large audit may not fit in memory: let DuckDB spill next to
+    # the warehouse (the scratch folder is emptied by the next writer).
+    con.execute("SET temp_directory = $dir", {"dir": str(scratch / "spill")})
+    limit = os.environ.get("AUDITOR_MEMORY_LIMIT")
+    if limit:
+        con.execute("SET memory_limit = $limit", {"limit": limit})
+    con.execute("SET preserve_insertion_order = false")
+
+
+def _us(value: timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")

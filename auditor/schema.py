@@ -96,6 +96,43 @@ SESSIONS = pa.schema(
         pa.field("end_ts", UTC_TS, nullable=False),
         pa.field("end_reason", pa.string(), nullable=False),
         pa.field("start_inferred", pa.bool_(), nullable=False),
+        # The segment's latest login or request: its idle deadline is 20 minutes on.
+        # Lets an incremental audit relabel an `open` end once newer data arrives.
+        pa.field("last_activity_ts", UTC_TS),
+    ]
+)
+
+#: Per session (instance, session_id), what rule 3 aggregates over all its events, with
+#: the (time, event order) key of each first value - the state an incremental audit
+#: merges new events into instead of re-reading the history. Internal to the audit.
+SESSION_STATE = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("session_id", pa.string(), nullable=False),
+        pa.field("first_ts", UTC_TS, nullable=False),
+        pa.field("seats", pa.int32(), nullable=False),
+        pa.field("user", pa.string()),
+        pa.field("user_key", pa.int64()),
+        pa.field("user_type", pa.string()),
+        pa.field("user_type_key", pa.int64()),
+        pa.field("device", pa.string()),
+        pa.field("device_key", pa.int64()),
+        pa.field("app", pa.string()),
+        pa.field("app_key", pa.int64()),
+        pa.field("auth_flow", pa.string()),
+        pa.field("auth_flow_key", pa.int64()),
+        pa.field("segments", pa.int32(), nullable=False),
+    ]
+)
+
+#: Per instance and local day, how long each number of seats was in use (microseconds):
+#: instance_summary's p95 and recommended limit come from these, with no history scan.
+DAILY_LEVELS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("seats_in_use", pa.int32(), nullable=False),
+        pa.field("in_use_us", pa.int64(), nullable=False),
     ]
 )
 
@@ -213,6 +250,8 @@ TABLES: dict[str, pa.Schema] = {
     "breaches": BREACHES,
     "daily_usage": DAILY_USAGE,
     "instance_summary": INSTANCE_SUMMARY,
+    "session_state": SESSION_STATE,
+    "daily_levels": DAILY_LEVELS,
     "nightly_runs": NIGHTLY_RUNS,
 }
 

@@ -11,7 +11,7 @@
 -- logout_after: the time of the logout directly after e, if one is (it ends e's segment
 -- unless a deadline came first). seq: the position in the sort, which every later step
 -- orders by (lag, lead and row_number share one window, so tied rows agree everywhere).
--- Reads: events, a_sattr, a_restarts. Parameters: $idle_us (idle timeout in microseconds).
+-- Reads: a_events_in, a_sattr, a_restarts. Parameters: $idle_us (idle timeout in microseconds).
 CREATE OR REPLACE TEMP TABLE a_act AS
 WITH restart_lists AS (
     SELECT ikey, list(ts ORDER BY ts) AS restarts FROM a_restarts GROUP BY ikey
@@ -21,7 +21,7 @@ ev AS (
            CAST(CASE e.event WHEN 'login' THEN 0 WHEN 'request' THEN 1 ELSE 2 END AS TINYINT) AS ord,
            CASE WHEN r.restarts IS NULL THEN 0
                 ELSE len(list_filter(r.restarts, lambda x: x <= e.ts)) END AS epoch
-    FROM events AS e
+    FROM a_events_in AS e
     JOIN a_sattr AS s ON s.instance = e.instance AND s.session_id = e.session_id
     LEFT JOIN restart_lists AS r ON r.ikey = s.ikey
     WHERE e.event IN ('login', 'request', 'logout')

@@ -1,31 +1,21 @@
 -- audit_daily_usage: one row per instance and local day (a_days).
--- A piece above zero counts in every day it overlaps (a level carried over midnight
--- belongs to both days). peak_at: the first instant of the day at the day's peak (the
+-- Pieces come cut into days (a_piece_days). peak_at: the first instant of the day at the day's peak (the
 -- day's start when the peak was already reached then); NULL when the peak is 0.
 -- seat_limit: the limit in force at the day's end (at its last instant).
 -- seconds_over_limit: time above the limit within the day; breach_count: breaches that
 -- start that day; denials: login_failed events that day; sessions / distinct_users /
 -- distinct_devices: over counted segments (of positive length) overlapping the day.
--- Reads: a_steps, a_days, a_sessions, a_breaches, a_denials, a_ent, a_instances.
+-- Reads: a_piece_days, a_days, a_sessions, a_breaches, a_denials, a_ent, a_instances.
 -- Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_daily AS
-WITH piece_days AS (
-    SELECT p.ikey, p.step_start, p.step_end, p.seats_in_use, p.seat_limit,
-           CAST(unnest(generate_series(
-               CAST(CAST(timezone(i.tz, p.step_start) AS DATE) AS TIMESTAMP),
-               CAST(CAST(timezone(i.tz, p.step_end - INTERVAL 1 MICROSECOND) AS DATE) AS TIMESTAMP),
-               INTERVAL 1 DAY)) AS DATE) AS day
-    FROM a_steps AS p JOIN a_instances AS i USING (ikey)
-),
-peaks AS (
-    SELECT p.ikey, p.day,
-           max(p.seats_in_use) AS peak_seats,
-           arg_min(greatest(p.step_start, d.d0), (-p.seats_in_use, p.step_start)) AS peak_at,
-           sum(CASE WHEN p.seat_limit IS NOT NULL AND p.seats_in_use > p.seat_limit
-                    THEN epoch_us(least(p.step_end, d.d1)) - epoch_us(greatest(p.step_start, d.d0))
-                    ELSE 0 END) AS over_us
-    FROM piece_days AS p JOIN a_days AS d USING (ikey, day)
-    GROUP BY p.ikey, p.day
+WITH peaks AS (
+    SELECT ikey, day,
+           max(seats_in_use) AS peak_seats,
+           arg_min(a, (-seats_in_use, step_start)) AS peak_at,
+           sum(CASE WHEN seat_limit IS NOT NULL AND seats_in_use > seat_limit
+                    THEN epoch_us(b) - epoch_us(a) ELSE 0 END) AS over_us
+    FROM a_piece_days
+    GROUP BY ikey, day
 ),
 session_days AS (
     SELECT s.ikey, s."user", s.device,

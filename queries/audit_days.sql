@@ -3,7 +3,7 @@
 -- bound it in the instance's time zone (daylight-saving days have 23 or 25 hours).
 -- Local dates come from timezone(tz, ts) with tz named explicitly: never from the
 -- connection's TimeZone setting.
--- Reads: a_sessions, a_denials, a_instances. Parameters: none.
+-- Reads: a_sessions, a_denials, a_instances, a_day_floor (instance, first_day). Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_days AS
 WITH marks AS (
     SELECT s.ikey, CAST(timezone(i.tz, s.start_ts) AS DATE) AS day
@@ -18,7 +18,13 @@ WITH marks AS (
     FROM a_denials AS d JOIN a_instances AS i USING (ikey)
 ),
 spans AS (
-    SELECT ikey, min(day) AS first_day, max(day) AS last_day FROM marks GROUP BY ikey
+    -- an incremental audit may have to fill days from its floor (the day after the last
+    -- one it keeps) up to the first active day it recomputes
+    SELECT m.ikey, least(min(m.day), any_value(f.first_day)) AS first_day, max(m.day) AS last_day
+    FROM marks AS m
+    JOIN a_instances AS i USING (ikey)
+    LEFT JOIN a_day_floor AS f ON f.instance = i.instance
+    GROUP BY m.ikey
 ),
 days AS (
     SELECT s.ikey, i.tz,

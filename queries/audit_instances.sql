@@ -3,9 +3,9 @@
 -- host name instead costs 2-4x. The time zone is that of the instance's latest
 -- entitlement (by valid_from), UTC for an instance with none.
 -- first_ts / last_ts: the instance's earliest and latest event (the default audit period).
--- Reads: events, a_entitlements_in (the resolved entitlements). Parameters: none.
+-- Reads: a_events_in, a_entitlements_in (the resolved entitlements). Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_instances AS
-WITH names AS (SELECT instance, min(ts) AS first_ts, max(ts) AS last_ts FROM events GROUP BY instance),
+WITH names AS (SELECT instance, min(ts) AS first_ts, max(ts) AS last_ts FROM a_events_in GROUP BY instance),
 zones AS (
     SELECT instance, arg_max(timezone, valid_from_ts) AS tz
     FROM a_entitlements_in

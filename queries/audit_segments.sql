@@ -6,8 +6,9 @@
 -- deadline (last activity + idle timeout), its absolute expiry (start + expiry) and the
 -- instance's first restart strictly after it opened; equal deadlines are named in that
 -- order. A deadline beyond the latest event time in the warehouse is 'open'.
--- Reads: a_act, a_expiry_points, a_chain_starts, a_restarts, a_sattr, a_instances, events.
--- Parameters: $idle_us, $uncounted (user types that never count).
+-- Reads: a_act, a_expiry_points, a_chain_starts, a_restarts, a_sattr, a_instances.
+-- Parameters: $idle_us, $uncounted (user types that never count), $max_ts (the latest
+-- event time in the warehouse).
 CREATE OR REPLACE TEMP TABLE a_sessions AS
 WITH bounds AS (
     SELECT seq, skey, ts, ord, opens, closes, logout_after,
@@ -50,6 +51,7 @@ seg AS (
 ),
 deadlines AS (
     SELECT s.*, a.ikey, a.instance, a.session_id, a."user", a.user_type, a.device, a.app, a.auth_flow, a.seats,
+           a.segments_before,
            s.last_ts + to_microseconds(CAST($idle_us AS BIGINT)) AS idle_end,
            s.start_ts + to_microseconds(a.expiry_us) AS expiry_end,
            (SELECT min(r.ts) FROM a_restarts AS r WHERE r.ikey = a.ikey AND r.ts > s.start_ts) AS restart_end
@@ -61,15 +63,17 @@ ended AS (
     FROM deadlines
 )
 SELECT ikey, instance, session_id,
-       CAST(row_number() OVER (PARTITION BY skey ORDER BY start_ts) AS INTEGER) AS segment,
+       CAST(segments_before + row_number() OVER (PARTITION BY skey ORDER BY start_ts) AS INTEGER) AS segment,
        "user", user_type, device, app, auth_flow, seats,
        NOT list_contains(CAST($uncounted AS VARCHAR[]), coalesce(user_type, '')) AS counted,
        start_ts,
        CASE WHEN logout_ts < deadline THEN logout_ts ELSE deadline END AS end_ts,
        CASE WHEN logout_ts < deadline THEN 'logout'
-            WHEN deadline > (SELECT max(ts) FROM events) THEN 'open'
+            WHEN deadline > CAST($max_ts AS TIMESTAMPTZ) THEN 'open'
             WHEN deadline = idle_end THEN 'idle_timeout'
             WHEN deadline = expiry_end THEN 'absolute_expiry'
             ELSE 'restart' END AS end_reason,
-       start_inferred
+       start_inferred,
+       last_ts AS last_activity_ts,
+       skey
 FROM ended

@@ -1,10 +1,12 @@
--- audit_write_daily_usage: the daily_usage table as Parquet, one folder per local day
--- (day=YYYY-MM-DD).
--- Reads: a_daily. Parameters: $dir (the folder to write under).
+-- audit_write_daily_usage: the daily_usage table's partitions this audit (re)writes, as Parquet, one folder
+-- per partition (part=...): the rows it computed and the stored rows it keeps (a_kept_daily_usage,
+-- empty for a full audit).
+-- Reads: a_out_daily_usage, a_kept_daily_usage. Parameters: $dir (the folder to write under).
 COPY (
-    SELECT instance, day, peak_seats, peak_at, seat_limit, seconds_over_limit, breach_count, denials,
-           sessions, distinct_users, distinct_devices,
-           strftime(day, '%Y-%m-%d') AS part
-    FROM a_daily
+    SELECT * FROM (
+        SELECT * FROM a_out_daily_usage
+        UNION ALL BY NAME
+        SELECT * FROM a_kept_daily_usage
+    )
     ORDER BY instance, day
 ) TO $dir (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part))

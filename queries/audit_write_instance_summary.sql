@@ -1,9 +1,12 @@
--- audit_write_instance_summary: the instance_summary table as one Parquet file.
--- Reads: a_summary. Parameters: $path (the file to write).
+-- audit_write_instance_summary: the instance_summary table's partitions this audit (re)writes, as Parquet, one folder
+-- per partition (part=...): the rows it computed and the stored rows it keeps (a_kept_instance_summary,
+-- empty for a full audit).
+-- Reads: a_out_instance_summary, a_kept_instance_summary. Parameters: $dir (the folder to write under).
 COPY (
-    SELECT instance, customer, plan, timezone, period_start, period_end, seat_limit, plan_maximum,
-           peak_seats, peak_at, p95_seats, seconds_over_limit, breach_count, denials, status,
-           recommended_seat_limit, recommended_extra_sessions, fits_plan_maximum
-    FROM a_summary
+    SELECT * FROM (
+        SELECT * FROM a_out_instance_summary
+        UNION ALL BY NAME
+        SELECT * FROM a_kept_instance_summary
+    )
     ORDER BY instance
-) TO $path (FORMAT parquet, COMPRESSION zstd)
+) TO $dir (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part))

@@ -99,6 +99,7 @@ def build_sessions(events: list[dict], policy: Policy = DEFAULT_POLICY) -> list[
                     "end_ts": seg["end"],
                     "end_reason": seg["reason"],
                     "start_inferred": seg["inferred"],
+                    "last_activity_ts": seg["last"],
                 }
             )
     return out

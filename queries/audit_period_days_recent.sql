@@ -1,0 +1,17 @@
+-- audit_period_days_recent: each re-audited instance's first and last local day with an
+-- event, from its stored summary (whose default period spans exactly those days) and the
+-- events this audit read.
+-- Reads: a_instances. Parameters: $files (the instance_summary file).
+CREATE OR REPLACE TEMP TABLE a_period_days AS
+WITH stored AS (
+    SELECT s.instance,
+           CAST(timezone(i.tz, s.period_start) AS DATE) AS first_day,
+           CAST(timezone(i.tz, s.period_end) AS DATE) - 1 AS last_day
+    FROM read_parquet($files, hive_partitioning = false) AS s
+    JOIN a_instances AS i USING (instance)
+)
+SELECT i.instance,
+       least(CAST(timezone(i.tz, i.first_ts) AS DATE), s.first_day) AS first_day,
+       greatest(CAST(timezone(i.tz, i.last_ts) AS DATE), s.last_day) AS last_day
+FROM a_instances AS i
+LEFT JOIN stored AS s USING (instance)
