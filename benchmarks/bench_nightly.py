@@ -70,12 +70,12 @@ def generate_fleet(data: Path, instances: int, seed: int) -> tuple[list[Path], P
     return files, data / "entitlements.csv"
 
 
-def build_history(work: Path, name: str, files: list[Path], entitlements: Path) -> Path:
+def build_history(work: Path, name: str, files: list[Path], entitlements: Path, rebuild: bool) -> Path:
     """A folder with a warehouse that has seen FILES (logs/), built by one nightly run; reused when built."""
     wh, logs = work / name / "warehouse", work / name / "logs"
     marker = work / name / "done.json"
     wanted = [f.name for f in files]
-    if marker.is_file() and json.loads(marker.read_text()) == wanted:
+    if not rebuild and marker.is_file() and json.loads(marker.read_text()) == wanted:
         return work / name
     shutil.rmtree(work / name, ignore_errors=True)
     logs.mkdir(parents=True)
@@ -130,14 +130,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reports", action="store_true", help="the timed nights also re-render reports")
     ap.add_argument("--work", type=Path, default=HERE / "work" / "nightly")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the history warehouses (after a change of auditor)")
     args = ap.parse_args()
 
     work = args.work / f"i{args.instances}-s{args.seed}"
     files, entitlements = generate_fleet(work / "data", args.instances, args.seed)
     history_files, new_file = files[:-1], files[-1]
     histories = {
-        "7 days": build_history(work, "h7", history_files[-7:], entitlements),
-        "60 days": build_history(work, "h60", history_files, entitlements),
+        "7 days": build_history(work, "h7", history_files[-7:], entitlements, args.rebuild),
+        "60 days": build_history(work, "h60", history_files, entitlements, args.rebuild),
     }
     print(f"load before timing: {load()}", flush=True)
     medians, inside = {}, {}
