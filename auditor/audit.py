@@ -57,6 +57,7 @@ OUTPUTS = {
     "session_state": "date=",
     "instance_summary": "",
 }
+DEFAULT_MEMORY_LIMIT = "2500MB"
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
 
 
@@ -291,7 +292,8 @@ def _reaudit(
 
     cut = min(q.values()).date()
     cut_day = min(_local_date(v, zones.get(i, "UTC")) for i, v in q.items())
-    run_query(con, "audit_day_floor", {"files": _files_before(parts["daily_usage"], cut_day, empty["daily_usage"])})
+    # every stored day: an instance's last day before its restart day may lie past another's cut
+    run_query(con, "audit_day_floor", {"files": _all_files(parts["daily_usage"], empty["daily_usage"])})
     _compute(con, policy, max_ts)
 
     # The partitions to rewrite, and the stored rows they keep.
@@ -465,9 +467,9 @@ def _configure(con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
     # Temp tables of a large audit may not fit in memory: let DuckDB spill next to
     # the warehouse (the scratch folder is emptied by the next writer).
     con.execute("SET temp_directory = $dir", {"dir": str(scratch / "spill")})
-    limit = os.environ.get("AUDITOR_MEMORY_LIMIT")
-    if limit:
-        con.execute("SET memory_limit = $limit", {"limit": limit})
+    # DuckDB would take 80% of the machine; a bounded limit makes it spill instead, so an
+    # audit of tens of millions of events stays within a few GB (AUDITOR_MEMORY_LIMIT).
+    con.execute("SET memory_limit = $limit", {"limit": os.environ.get("AUDITOR_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT})
     con.execute("SET preserve_insertion_order = false")
 
 

@@ -11,6 +11,8 @@
 -- logout_after: the time of the logout directly after e, if one is (it ends e's segment
 -- unless a deadline came first). seq: the position in the sort, which every later step
 -- orders by (lag, lead and row_number share one window, so tied rows agree everywhere).
+-- Only what later steps read is kept: the island boundaries, and every activity of the
+-- sessions with an absolute expiry (the expiry chain walks them all).
 -- Reads: a_events_in, a_sattr, a_restarts. Parameters: $idle_us (idle timeout in microseconds).
 CREATE OR REPLACE TEMP TABLE a_act AS
 WITH restart_lists AS (
@@ -34,15 +36,18 @@ w AS (
     FROM ev
     WINDOW o AS (ORDER BY skey, ts, ord)
 )
-SELECT seq, skey, ikey, expiry_us, ts, ord,
-       (p_skey IS DISTINCT FROM skey
-        OR p_ord = 2
-        OR ts >= p_ts + to_microseconds(CAST($idle_us AS BIGINT))
-        OR epoch > p_epoch) AS opens,
-       (n_skey IS DISTINCT FROM skey
-        OR n_ord = 2
-        OR n_ts >= ts + to_microseconds(CAST($idle_us AS BIGINT))
-        OR n_epoch > epoch) AS closes,
-       CASE WHEN n_skey = skey AND n_ord = 2 THEN n_ts END AS logout_after
-FROM w
-WHERE ord < 2
+SELECT * FROM (
+    SELECT seq, skey, ikey, expiry_us, ts, ord,
+           (p_skey IS DISTINCT FROM skey
+            OR p_ord = 2
+            OR ts >= p_ts + to_microseconds(CAST($idle_us AS BIGINT))
+            OR epoch > p_epoch) AS opens,
+           (n_skey IS DISTINCT FROM skey
+            OR n_ord = 2
+            OR n_ts >= ts + to_microseconds(CAST($idle_us AS BIGINT))
+            OR n_epoch > epoch) AS closes,
+           CASE WHEN n_skey = skey AND n_ord = 2 THEN n_ts END AS logout_after
+    FROM w
+    WHERE ord < 2
+)
+WHERE opens OR closes OR expiry_us IS NOT NULL

@@ -102,7 +102,7 @@ def split(draw):
     return events, ents, chunks
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=split())
 def test_incremental_equals_full(tmp_path_factory, case) -> None:
     events, ents, chunks = case
