@@ -3,6 +3,7 @@
 -- (ts TIMESTAMP holding UTC, instance, event, session_id BIGINT, seats, user, user_type,
 -- device, app, auth_flow, reason). An absent field is an empty cell. ts is
 -- written as exports often write it: a space for the T and no offset (UTC).
+-- The rows come in time order and are written in that order.
 -- Parameters: $path, the file to write; its extension (.gz, .zst) picks the compression.
 COPY (
     SELECT

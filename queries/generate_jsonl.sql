@@ -5,6 +5,7 @@
 -- real exports do. ts is written as an ISO-8601 UTC instant with microseconds and Z.
 -- The lines are built here and written as a one-column, unquoted CSV: DuckDB's
 -- own JSON writer would write every absent field as null.
+-- The rows come in time order and are written in that order.
 -- Parameters: $path, the file to write; its extension (.gz, .zst) picks the compression.
 COPY (
     SELECT concat(

@@ -13,7 +13,6 @@ import gzip
 import io
 import json
 import re
-import tomllib
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,9 +21,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import zstandard
 
+from auditor.entitlements import load_entitlements
 from auditor.generate import generate
 from auditor.generate.fleet import PLAN_BASE, PLAN_MAXIMUM, random_fleet
 from auditor.generate.sample import DEFECTS, SAMPLE_DAYS, SAMPLE_FLEET, SAMPLE_START, build_sample
+from auditor.plans import load_plans
 
 from conftest import SAMPLE_DATA
 
@@ -165,6 +166,7 @@ def test_files_per_day_splits_by_instance(tmp_path: Path) -> None:
 
 def test_entitlements_follow_the_audit_format(tmp_path: Path) -> None:
     generate(tmp_path, seed=5, instances=80, days=30)
+    load_entitlements(tmp_path / "entitlements.csv", load_plans())
     with (tmp_path / "entitlements.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["instance", "customer", "plan", "extra_sessions", "valid_from", "valid_to", "timezone", "account_manager"]
@@ -389,8 +391,11 @@ def test_sample_data_has_its_documented_properties() -> None:
         and ZoneInfo(r["timezone"]).utcoffset(datetime(2026, 10, 2)) != ZoneInfo(r["timezone"]).utcoffset(datetime(2026, 10, 30))
     ]
     assert crossing
-    plans = tomllib.loads((SAMPLE_DATA / "plans.toml").read_text(encoding="utf-8"))["plans"]
-    assert {r["plan"] for r in rows} <= set(plans)
+    # Valid for the audit: its own loaders accept both files.
+    plans = load_plans(SAMPLE_DATA / "plans.toml")
+    assert all(p.extra_session_monthly_price for p in plans.plans.values())
+    loaded, _sha = load_entitlements(SAMPLE_DATA / "entitlements.csv", plans)
+    assert len(loaded) == len(rows) == 11
 
 
 def test_sample_defects_are_where_the_readme_says(rebuilt: Path) -> None:

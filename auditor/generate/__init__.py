@@ -92,7 +92,7 @@ def generate_fleet(
     r_inst, r_ts = events.restarts(specs, cal, rng)
     ev = events.explode(parts, tl, refused, r_inst, r_ts, cal)
     table = logfiles.events_table(ev, parts, dims, [s.name for s in specs])
-    written = logfiles.write_logs(table, ev.inst, out_dir / "logs", start, days, formats, files_per_day)
+    written = logfiles.write_logs(table, ev, out_dir / "logs", start, days, formats, files_per_day)
     entitlements = out_dir / "entitlements.csv"
     fleet.write_entitlements(entitlements, specs)
     kinds = np.bincount(ev.kind, minlength=len(events.EVENT_KINDS))

@@ -30,12 +30,13 @@ MAX_GAP_S = 19 * 60.0
 
 @dataclass
 class Events:
-    """Events in file order (by UTC time); ``part`` is -1 for restarts."""
+    """Events grouped by UTC day (in no order within a day); ``part`` is -1 for restarts."""
 
     ts: np.ndarray  # int64 UTC microseconds
     kind: np.ndarray  # int8 into EVENT_KINDS
     inst: np.ndarray  # int32
     part: np.ndarray  # int64 index into the parts, or -1
+    day: np.ndarray  # UTC day from the first written, ascending
 
 
 @dataclass
@@ -186,8 +187,12 @@ def explode(parts: Parts, tl: Timeline, refused: np.ndarray, restart_inst: np.nd
     lo = (cal.start.toordinal() - EPOCH_ORDINAL) * 86_400 * US
     window = (ts >= lo) & (ts < lo + cal.days * 86_400 * US)
     ts, kind, part, inst = ts[window], kind[window], part[window], inst[window]
-    order = np.argsort(ts, kind="stable")
-    return Events(ts[order], kind[order], inst[order], part[order])
+    # Group by UTC day only (a radix sort on a small integer); each day's file
+    # is put in time order when it is written, a far cheaper sort than one of
+    # all events at once.
+    day = ((ts - lo) // (86_400 * US)).astype(np.int16 if cal.days < 2**15 else np.int32)
+    order = np.argsort(day, kind="stable")
+    return Events(ts[order], kind[order], inst[order], part[order], day[order])
 
 
 def _relogin_after_restarts(

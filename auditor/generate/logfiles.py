@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from auditor.generate.activity import APPS, AUTH_FLOWS, EPOCH_ORDINAL, SERVICE, US, USER_TYPES, Dimensions, Parts
+from auditor.generate.activity import APPS, AUTH_FLOWS, SERVICE, US, USER_TYPES, Dimensions, Parts
 from auditor.generate.events import EVENT_KINDS, LOGIN, LOGIN_FAILED, REFUSAL_REASON, Events
 from auditor.queries import load_query
 
@@ -77,54 +77,63 @@ def file_name(day: date, fmt: str, compression: str | None, shard: int, shards: 
 
 def write_logs(
     table: pa.Table,
-    inst: np.ndarray,
+    ev: Events,
     logs_dir: Path,
     start: date,
     days: int,
     formats: list[tuple[str, str | None]],
     files_per_day: int = 1,
 ) -> list[LogFile]:
-    """Write TABLE (sorted by ts; INST its instance indices) as files under LOGS_DIR.
+    """Write TABLE (the rows of EV, grouped by UTC day) as files under LOGS_DIR, each in time order.
 
     ``formats[d]`` is the (format, compression) of day d. With several files
-    per day, each instance's events of a day stay in one file.
+    per day, each instance's events of a day stay in one file. Ties in time
+    keep the generator's order, so the files are the same on every run.
     """
     logs_dir.mkdir(parents=True, exist_ok=True)
-    ts = table.column("ts").to_numpy().astype("datetime64[us]").astype(np.int64)
-    lo = (start.toordinal() - EPOCH_ORDINAL) * DAY_US
-    bounds = np.searchsorted(ts, lo + np.arange(days + 1, dtype=np.int64) * DAY_US)
-    jobs: list[tuple[pa.Table, Path, str, date]] = []
-    for d in range(days):
+    bounds = np.searchsorted(ev.day, np.arange(days + 1))
+
+    def pieces(d: int) -> list[tuple[pa.Table, Path, str, date]]:
         a, b = int(bounds[d]), int(bounds[d + 1])
         day = start + timedelta(days=d)
         fmt, compression = formats[d]
+        # Sorting row numbers here is far cheaper than ORDER BY in the COPY,
+        # which would sort the whole rendered rows.
+        order = np.argsort(ev.ts[a:b], kind="stable")
         if files_per_day == 1:
-            jobs.append((table.slice(a, b - a), logs_dir / file_name(day, fmt, compression, 0, 1), fmt, day))
-            continue
-        shard = inst[a:b] % files_per_day
-        order = np.argsort(shard, kind="stable")
-        day_table = table.slice(a, b - a).take(pa.array(order))
-        cuts = np.searchsorted(shard[order], np.arange(files_per_day + 1))
-        for s in range(files_per_day):
-            piece = day_table.slice(int(cuts[s]), int(cuts[s + 1] - cuts[s]))
-            jobs.append((piece, logs_dir / file_name(day, fmt, compression, s, files_per_day), fmt, day))
+            return [(table.slice(a, b - a).take(pa.array(order)), logs_dir / file_name(day, fmt, compression, 0, 1), fmt, day)]
+        shard = (ev.inst[a:b][order] % files_per_day).astype(np.int16 if files_per_day < 2**15 else np.int32)
+        order = order[np.argsort(shard, kind="stable")]
+        cuts = np.searchsorted(np.sort(shard), np.arange(files_per_day + 1))
+        day_table = table.slice(a, b - a)
+        return [
+            (
+                day_table.take(pa.array(order[cuts[s] : cuts[s + 1]])),
+                logs_dir / file_name(day, fmt, compression, s, files_per_day),
+                fmt,
+                day,
+            )
+            for s in range(files_per_day)
+        ]
 
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET threads = 1")  # two files at a time, one core each
+        con.execute("SET threads = 1")  # two days at a time, one core each
 
-        def write(job: tuple[pa.Table, Path, str, date]) -> LogFile:
-            piece, path, fmt, day = job
-            cur = con.cursor()
-            try:
-                cur.register("log_events", piece)
-                cur.execute(load_query(f"generate_{fmt}"), {"path": str(path)})
-            finally:
-                cur.close()
-            return LogFile(path, day, piece.num_rows)
+        def write(d: int) -> list[LogFile]:
+            written = []
+            for piece, path, fmt, day in pieces(d):
+                cur = con.cursor()
+                try:
+                    cur.register("log_events", piece)
+                    cur.execute(load_query(f"generate_{fmt}"), {"path": str(path)})
+                finally:
+                    cur.close()
+                written.append(LogFile(path, day, piece.num_rows))
+            return written
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            return list(pool.map(write, jobs))
+            return [f for files in pool.map(write, range(days)) for f in files]
     finally:
         con.close()
