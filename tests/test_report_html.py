@@ -125,3 +125,13 @@ def test_rendering_in_worker_processes_writes_the_same_files(tmp_path: Path):
     assert [p.relative_to(tmp_path / "one") for p in serial.paths()] == [p.relative_to(tmp_path / "two") for p in parallel.paths()]
     for a, b in zip(serial.paths(), parallel.paths()):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_a_period_the_data_covers_in_part_says_so(tmp_path: Path):
+    wh = build(tmp_path / "wh", standard_data())
+    result = render_reports(wh, tmp_path / "out", period="2026-09", instances=["acme.my.erp.net"])
+    _html, page = read(result.reports[0])
+    # The data runs from 30 Sep 06:00 UTC (09:00 in Sofia) to 31 Oct 09:00 UTC (12:00 in Sofia).
+    assert "The data covers 30 Sep 2026 – 31 Oct 2026, not the whole period." in page.text
+    _html, october = read(render_reports(wh, tmp_path / "oct", period="2026-10", instances=["calm.my.erp.net"]).reports[0])
+    assert "not the whole period" not in october.text
