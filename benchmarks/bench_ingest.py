@@ -30,10 +30,13 @@ CHILD = textwrap.dedent(
     from auditor.warehouse import Warehouse
     wh = Warehouse.open(Path(sys.argv[1]), create=True)
     t = time.perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     result = ingest(wh, [Path(sys.argv[2])])
     elapsed = time.perf_counter() - t
+    done = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = (done.ru_utime - cpu.ru_utime) + (done.ru_stime - cpu.ru_stime)
     print(json.dumps({"seconds": elapsed, "read": result.read, "accepted": result.accepted,
-                      "duplicates": result.duplicates, "rejected": result.rejected,
+                      "duplicates": result.duplicates, "rejected": result.rejected, "cpu_seconds": cpu_seconds,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     """
 )
@@ -73,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
 
-    print(f"{'format':6} {'events':>11} {'input MB':>9} {'seconds':>8} {'events/s':>11} {'peak RSS MB':>12}  load (1/5/15 min)")
+    print(f"{'format':6} {'events':>11} {'input MB':>9} {'seconds':>8} {'events/s':>11} {'CPU-s/1M':>9} {'peak RSS MB':>12}  load (1/5/15 min)")
     for size in (int(s) for s in args.sizes.split(",")):
         for fmt in args.formats.split(","):
             logs, events = _inputs(args.workdir, fmt, size)
@@ -94,7 +97,7 @@ def main() -> None:
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             print(
                 f"{fmt:6} {events:>11,} {input_mb:>9.0f} {best['seconds']:>8.2f} {events / best['seconds']:>11,.0f} "
-                f"{best['peak_rss_mb']:>12.0f}  {load}",
+                f"{best['cpu_seconds'] / events * 1e6:>9.2f} {best['peak_rss_mb']:>12.0f}  {load}",
                 flush=True,
             )
 

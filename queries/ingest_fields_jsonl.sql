@@ -18,8 +18,10 @@ WITH parsed AS (
                                           '$.user_type', '$.device', '$.app', '$.auth_flow', '$.reason']) END
         END AS f
     FROM ingest_batch
-    -- (the first test settles almost every line without trimming it)
-    WHERE problem IS NOT NULL OR ascii(raw) NOT IN (32, 9, 10, 13) OR trim(raw, e' \t\r\n') <> ''
+    -- CASE, not OR: DuckDB reorders an OR's terms and trimmed every line first (0.9 CPU-s per 1M
+    -- lines); the first test settles almost every line without trimming it.
+    WHERE CASE WHEN problem IS NOT NULL OR ascii(raw) NOT IN (32, 9, 10, 13) THEN true
+               ELSE trim(raw, e' \t\r\n') <> '' END
 )
 SELECT
     line,

@@ -3,12 +3,11 @@
 -- Parameters: $existing VARCHAR[] — the partition's current file (or an empty events file);
 -- $staged VARCHAR[] — the staging files holding events of that date; $day_start, $day_end
 -- TIMESTAMPTZ — the UTC day.
--- Creates the temp table ingest_merged(<the 11 event columns>, first_src BIGINT), where
+-- Returns the rows (<the 11 event columns>, first_src BIGINT), in no particular order, where
 -- first_src = file_no * 2^40 + line of the first occurrence in this run's input order.
 -- Two rows are the same event when all 11 normalised columns are equal (NULL equal to NULL).
 -- Grouping by all 11 columns is costly, so rows are first grouped by a hash of them: a row whose
 -- hash is unique is certainly distinct; only rows sharing a hash are compared column by column.
-CREATE OR REPLACE TEMP TABLE ingest_merged AS
 WITH candidates AS MATERIALIZED (
     SELECT *, hash(ts, instance, event, session_id, seats, "user", user_type, device, app, auth_flow, reason) AS h
     FROM (

@@ -196,3 +196,29 @@ def test_compressed_data_cut_short_keeps_the_lines_before_and_rejects_the_rest(t
     assert f.rejected == 1 and f.read == f.accepted + 1 and n // 3 < f.accepted < n
     (line, reason), = rows(wh, "SELECT line, reason FROM rejects")
     assert line == f.accepted + 1 and reason.startswith("unreadable: ")
+
+
+def test_each_partition_file_is_sorted_by_instance_ts_session(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    instances = ["b.my.erp.net", "A.my.erp.net", "a.my.erp.net-2", "zz.my.erp.net", "a.my.erp.net"]
+    events = []
+    for i in range(400):
+        day = 1 + i % 3
+        events.append(event(
+            ts=f"2026-10-0{day}T{(i * 7) % 24:02d}:{(i * 13) % 60:02d}:00Z",
+            instance=instances[(i * 3) % len(instances)],
+            event="restart" if i % 11 == 0 else "request",
+            session_id=None if i % 11 == 0 else f"s{(i * 5) % 9}",
+        ))
+    wh = Warehouse.open(tmp_path / "wh", create=True)
+    ingest(wh, [write_events(tmp_path / "late.jsonl", events[200:]), write_events(tmp_path / "early.csv", events[:200])])
+    parts = wh.partitions("events")
+    assert sorted(parts) == ["date=2026-10-01", "date=2026-10-02", "date=2026-10-03"]
+    total = 0
+    for path in parts.values():
+        stored = pq.read_table(path).select(["instance", "ts", "session_id"]).to_pylist()
+        keys = [(r["instance"], r["ts"], r["session_id"] is None, r["session_id"] or "") for r in stored]
+        assert keys == sorted(keys)  # a session_id of NULL sorts after every other at the same instance and ts
+        total += len(stored)
+    assert total == rows(wh, "SELECT count(*) FROM events")[0][0] == len({repr(sorted(dict(e, instance=e["instance"].lower()).items())) for e in events})

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,15 @@ from auditor.ingest.progress import ReadProgress
 from auditor.ingest.reader import LineReader
 from auditor.ingest.results import FileResult, IngestResult
 from auditor.ingest.sources import SourceFile, find_sources
-from auditor.ingest.staging import EVENT_COLUMNS, StagingSession
+from auditor.ingest.staging import EVENT_COLUMNS, DayMerger, NewEvents, StagingSession
 from auditor.queries import run_query
 from auditor.schema import INGEST_LOG
 from auditor.warehouse import Transaction, Warehouse
 
 #: The manifest meta key the audit consumes: per instance, the span of new events to re-audit.
 PENDING_AUDIT = "pending_audit"
+#: Date partitions merged at once (this machine has two cores).
+MERGE_WORKERS = 2
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -138,21 +141,44 @@ def _header_names(header: str | None) -> list[str]:
 
 
 def _merge(session: StagingSession, tx: Transaction, files: list[FileResult]) -> dict[str, tuple[datetime, datetime]]:
-    """Merge every touched date partition; count accepted events; return the new spans."""
+    """Merge every touched date partition; count accepted events; return the new spans.
+
+    Dates are merged two at a time, each on its own DuckDB connection: a date's
+    statements are too small for DuckDB to spread over both cores by itself.
+    """
     spans: dict[str, tuple[datetime, datetime]] = {}
     current = tx.partitions("events")
-    for day, staged in session.staged_days().items():
+    days = list(session.staged_days().items())
+    lock = threading.Lock()
+    local = threading.local()
+    mergers: list[DayMerger] = []
+
+    def merge(day: str, staged: list[str]) -> list[NewEvents]:
+        merger = getattr(local, "merger", None)
+        if merger is None:
+            with lock:
+                merger = local.merger = session.merger()
+                mergers.append(merger)
         key = f"date={day}"
-        new = session.merge_day(day, staged, current.get(key))
-        if not new:
-            continue  # only duplicates: the partition stays as it is
-        path = tx.new_file("events", key)
-        session.write_day(path)
-        tx.put("events", key, path)
-        for piece in new:
-            files[piece.file_no].accepted += piece.accepted
-            first, last = spans.get(piece.instance, (piece.first_ts, piece.last_ts))
-            spans[piece.instance] = (min(first, piece.first_ts), max(last, piece.last_ts))
+        new = merger.merge_day(day, staged, current.get(key))
+        if new:  # else only duplicates: the partition stays as it is
+            with lock:
+                path = tx.new_file("events", key)
+            merger.write_day(path)
+            with lock:
+                tx.put("events", key, path)
+        return new
+
+    try:
+        with ThreadPoolExecutor(max_workers=MERGE_WORKERS, thread_name_prefix="ingest-merge") as pool:
+            for new in pool.map(lambda item: merge(*item), days):
+                for piece in new:
+                    files[piece.file_no].accepted += piece.accepted
+                    first, last = spans.get(piece.instance, (piece.first_ts, piece.last_ts))
+                    spans[piece.instance] = (min(first, piece.first_ts), max(last, piece.last_ts))
+    finally:
+        for merger in mergers:
+            merger.close()
     for result in files:
         result.duplicates = result.read - result.rejected - result.accepted
     return spans

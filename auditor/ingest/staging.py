@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor.ingest.reader import BATCH_SCHEMA
@@ -102,6 +103,31 @@ class StagingSession:
         rows = run_query(self.con, "ingest_staged_days", {"staged": self.staged}).fetchall()
         return {day.isoformat(): list(files) for day, files in rows}
 
+    def merger(self) -> DayMerger:
+        """A merger on its own DuckDB connection, so that two dates can be merged at once."""
+        return DayMerger(self.con.cursor(), self._empty_events)
+
+    def write_rejects(self, path: Path, run_id: str, files: list[str]) -> None:
+        run_query(self.con, "ingest_write_rejects", {"staged": self.staged, "run_id": run_id, "files": files, "path": str(path)})
+
+
+
+#: The sort of a partition file (pyarrow's null placement "at_end" is DuckDB's ASC NULLS LAST).
+PARTITION_ORDER = [("instance", "ascending"), ("ts", "ascending"), ("session_id", "ascending")]
+
+
+class DayMerger:
+    """Merges one UTC date at a time on its own connection (one per worker thread)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, empty_events: Path) -> None:
+        self.con = con
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._empty_events = empty_events
+        self._merged: pa.Table | None = None
+
+    def close(self) -> None:
+        self.con.close()
+
     def merge_day(self, day: str, staged: list[str], existing: Path | None) -> list[NewEvents]:
         """Merge DAY's events from the STAGED files with its current partition file; say what is new."""
         start = datetime.fromisoformat(day + "T00:00:00+00:00")
@@ -111,13 +137,23 @@ class StagingSession:
             "day_start": start,
             "day_end": start + _ONE_DAY,
         }
-        run_query(self.con, "ingest_merge_partition", params)
-        return [NewEvents(int(no), inst, int(n), first, last) for no, inst, n, first, last in run_query(self.con, "ingest_new_events").fetchall()]
+        merged = self.con.sql(load_query("ingest_merge_partition"), params=params).to_arrow_table()
+        self._merged = merged
+        self.con.register("ingest_merged", merged)
+        try:
+            rows = run_query(self.con, "ingest_new_events").fetchall()
+        finally:
+            self.con.unregister("ingest_merged")
+        return [NewEvents(int(no), inst, int(n), first, last) for no, inst, n, first, last in rows]
 
     def write_day(self, path: Path) -> None:
-        """Write the day merged last as the partition file PATH."""
-        run_query(self.con, "ingest_write_partition", {"path": str(path)})
-
-    def write_rejects(self, path: Path, run_id: str, files: list[str]) -> None:
-        run_query(self.con, "ingest_write_rejects", {"staged": self.staged, "run_id": run_id, "files": files, "path": str(path)})
-
+        """Write the day merged last as the partition file PATH, sorted by instance, ts, session_id."""
+        assert self._merged is not None
+        merged, self._merged = self._merged, None
+        # pyarrow sorts in about half the CPU time of DuckDB's ORDER BY here (it gathers the rows once).
+        ordered = merged.take(pc.sort_indices(merged, PARTITION_ORDER))
+        self.con.register("ingest_sorted", ordered)
+        try:
+            run_query(self.con, "ingest_write_partition", {"path": str(path)})
+        finally:
+            self.con.unregister("ingest_sorted")
