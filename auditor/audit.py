@@ -16,7 +16,7 @@ partitions it touches. The tables equal those of a full audit of all the data.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -39,13 +39,16 @@ from auditor.warehouse import Transaction, Warehouse
 #: The engine's statements before the expiry chain (after the inputs are defined).
 SEGMENT_STEPS = ("audit_instances", "audit_entitlements", "audit_restarts", "audit_session_attributes",
                  "audit_activity", "audit_expiry_points")
-#: The statements after it, up to the per-day tables and the output views.
-USAGE_STEPS = (
-    "audit_chain_starts", "audit_segments", "audit_usage_steps", "audit_breaches", "audit_denials",
-    "audit_days", "audit_piece_days", "audit_daily_usage", "audit_daily_levels",
+#: The statements after it: segments and the sweep.
+SWEEP_STEPS = ("audit_chain_starts", "audit_segments", "audit_usage_steps", "audit_breaches")
+#: Then (once the days' inputs are defined) the per-day tables and the output views.
+DAY_STEPS = (
+    "audit_denials", "audit_days", "audit_piece_days", "audit_daily_usage", "audit_daily_levels",
     "audit_out_sessions", "audit_out_usage_steps", "audit_out_breaches", "audit_out_daily_usage",
     "audit_out_daily_levels", "audit_out_session_state",
 )
+#: A full audit's days come from its own rows only.
+FULL_DAY_INPUTS = ("audit_day_inputs_all", "audit_day_steps_all", "audit_day_breaches_all", "audit_denial_events_all")
 SUMMARY_STEPS = ("audit_instance_summary", "audit_out_instance_summary")
 #: Output tables and the prefix of their partition keys (DuckDB writes part=VALUE folders).
 OUTPUTS = {
@@ -125,7 +128,7 @@ def run_audit(
                     con.register(f"a_kept_{table}", _empty_with_part(table))
                 run_query(con, "audit_instances")
                 max_ts = con.execute(load_query("audit_max_ts")).fetchone()[0]
-                _compute(con, policy, max_ts)
+                _compute(con, policy, max_ts, lambda: [run_query(con, name) for name in FULL_DAY_INPUTS])
                 run_query(con, "audit_period_days_all")
                 run_query(con, "audit_summary_inputs_daily")
                 run_query(con, "audit_summary_inputs_levels")
@@ -196,7 +199,9 @@ def _define_inputs(con: duckdb.DuckDBPyConnection, rows: list[Entitlement], poli
     )
 
 
-def _compute(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime | None) -> None:
+def _compute(
+    con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime | None, define_day_inputs: Callable[[], object]
+) -> None:
     """Run the engine from a_events_in / a_session_state_in to the output views."""
     params = {
         "audit_activity": {"idle_us": _us(policy.idle_timeout)},
@@ -209,7 +214,10 @@ def _compute(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime | 
     for name in SEGMENT_STEPS:
         run_query(con, name, params.get(name))
     con.register("a_chain_marks", pa.table({"n": pa.array(_follow_expiry_chains(con), pa.int64())}))
-    for name in USAGE_STEPS:
+    for name in SWEEP_STEPS:
+        run_query(con, name, params.get(name))
+    define_day_inputs()
+    for name in DAY_STEPS:
         run_query(con, name, params.get(name))
 
 
@@ -262,9 +270,10 @@ def _reaudit(
     max_segment = timedelta(microseconds=int(last.get("max_segment_us") or 0))
     max_ts = max([_parse_ts(last["max_ts"])] + [_parse_ts(span[1]) for span in pending.values()])
 
-    # The restart point of each instance: a local midnight at or before its earliest new
-    # event that no stored segment spans and before which no session's attributes change.
-    q = {inst: _midnight_at_or_before(_parse_ts(span[0]), zones.get(inst, "UTC")) for inst, span in pending.items()}
+    # The restart point of each instance: at or before its earliest new event, with no stored
+    # segment starting before it and ending at or after it, and no session whose attributes
+    # the new events change starting before it.
+    q = {inst: _parse_ts(span[0]) for inst, span in pending.items()}
     while True:
         _set_restart_points(con, q, zones)
         lookback = min(q.values()) - max_segment - timedelta(days=1)
@@ -274,7 +283,7 @@ def _reaudit(
         ).fetchall()
         if covered:
             for inst, start in covered:
-                q[inst] = _midnight_at_or_before(start, zones.get(inst, "UTC"))
+                q[inst] = start
             continue
         cut = min(q.values()).date()
         run_query(con, "audit_events_recent", {"files": _files_from(parts["events"], cut, empty["events"])})
@@ -288,13 +297,23 @@ def _reaudit(
         if not changed:
             break
         for inst, first_ts in changed:
-            q[inst] = _midnight_at_or_before(min(first_ts, q[inst]), zones.get(inst, "UTC"))
+            q[inst] = min(first_ts, q[inst])
 
     cut = min(q.values()).date()
     cut_day = min(_local_date(v, zones.get(i, "UTC")) for i, v in q.items())
     # every stored day: an instance's last day before its restart day may lie past another's cut
     run_query(con, "audit_day_floor", {"files": _all_files(parts["daily_usage"], empty["daily_usage"])})
-    _compute(con, policy, max_ts)
+    # Each restart day is recomputed whole: its days read the kept rows of that day too.
+    first_d0 = min(_midnight_at_or_before(v, zones.get(i, "UTC")) for i, v in q.items())
+    lookback = (first_d0 - max_segment - timedelta(days=1)).date()
+
+    def day_inputs() -> None:
+        run_query(con, "audit_day_inputs_recent", {"files": _files_from(parts["sessions"], lookback, empty["sessions"])})
+        run_query(con, "audit_day_steps_recent", {"files": _files_from(parts["usage_steps"], lookback, empty["usage_steps"])})
+        run_query(con, "audit_day_breaches_recent", {"files": _files_from(parts["breaches"], first_d0.date(), empty["breaches"])})
+        run_query(con, "audit_denial_events_recent", {"files": _files_from(parts["events"], first_d0.date(), empty["events"])})
+
+    _compute(con, policy, max_ts, day_inputs)
 
     # The partitions to rewrite, and the stored rows they keep.
     state_files = {Path(r[0]) for r in con.execute(
@@ -346,6 +365,7 @@ def _set_restart_points(con: duckdb.DuckDBPyConnection, q: dict[str, datetime], 
             "instance": pa.array(names, pa.string()),
             "q": pa.array([q[n] for n in names], pa.timestamp("us", tz="UTC")),
             "q_day": pa.array([_local_date(q[n], zones.get(n, "UTC")) for n in names], pa.date32()),
+            "d0": pa.array([_midnight_at_or_before(q[n], zones.get(n, "UTC")) for n in names], pa.timestamp("us", tz="UTC")),
         }
     )
     con.register("a_restart_points", points)

@@ -5,7 +5,8 @@
 -- seconds_over_limit: time above the limit within the day; breach_count: breaches that
 -- start that day; denials: login_failed events that day; sessions / distinct_users /
 -- distinct_devices: over counted segments (of positive length) overlapping the day.
--- Reads: a_piece_days, a_days, a_sessions, a_breaches, a_denials, a_ent, a_instances.
+-- Reads: a_piece_days, a_days, a_day_sessions, a_day_breaches, a_denials, a_ent, a_instances.
+-- (a_day_*: this audit's rows, and for an incremental one also the kept rows of its first day.)
 -- Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_daily AS
 WITH peaks AS (
@@ -23,7 +24,7 @@ session_days AS (
                CAST(CAST(timezone(i.tz, s.start_ts) AS DATE) AS TIMESTAMP),
                CAST(CAST(timezone(i.tz, s.end_ts - INTERVAL 1 MICROSECOND) AS DATE) AS TIMESTAMP),
                INTERVAL 1 DAY)) AS DATE) AS day
-    FROM a_sessions AS s JOIN a_instances AS i USING (ikey)
+    FROM a_day_sessions AS s JOIN a_instances AS i USING (ikey)
     WHERE s.counted AND s.end_ts > s.start_ts
 ),
 session_counts AS (
@@ -34,7 +35,7 @@ session_counts AS (
 ),
 breach_counts AS (
     SELECT b.ikey, CAST(timezone(i.tz, b.breach_start) AS DATE) AS day, count(*) AS breach_count
-    FROM a_breaches AS b JOIN a_instances AS i USING (ikey)
+    FROM a_day_breaches AS b JOIN a_instances AS i USING (ikey)
     GROUP BY ALL
 ),
 denial_counts AS (
