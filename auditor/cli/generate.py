@@ -27,12 +27,13 @@ _SIZE_OPTIONS = {
 
 
 @click.command()
-@click.option("--seed", type=int, help="Random seed: the same seed gives byte-identical files.")
-@click.option("--instances", type=int, help="How many instances to generate.")
-@click.option("--days", type=int, help="How many UTC days of logs, one file per day.")
+@click.option("--seed", type=int, help="Random seed: the same seed gives byte-identical files. Required unless --sample.")
+@click.option("--instances", type=int, help="How many instances to generate. Required unless --sample.")
+@click.option("--days", type=int, help="How many UTC days of logs, one file per day. Required unless --sample.")
 @click.option(
     "--start",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
     default=DEFAULT_START.isoformat(),
     show_default=True,
     help="The first UTC day (YYYY-MM-DD).",
@@ -66,7 +67,8 @@ def generate(
 
         auditor generate --seed 1 --instances 100 --days 30 data/
 
-    `auditor generate --sample sample_data` rewrites the shipped sample data.
+    `auditor generate --sample --overwrite sample_data` rewrites the shipped
+    sample data.
     """
     ctx = click.get_current_context()
     if sample:

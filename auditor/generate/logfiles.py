@@ -51,7 +51,9 @@ def events_table(ev: Events, parts: Parts, dims: Dimensions, instance_names: lis
     typed = describes | special
 
     def dict_col(indices: np.ndarray, values: list[str] | tuple[str, ...], null: np.ndarray) -> pa.DictionaryArray:
-        return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32), mask=null), pa.array(values, pa.string()))
+        # One byte per row where the list is short: tens of millions of rows add up.
+        width = np.int8 if len(values) < 128 else np.int32
+        return pa.DictionaryArray.from_arrays(pa.array(indices.astype(width), mask=null), pa.array(values, pa.string()))
     return pa.table(
         {
             "ts": pa.array(ev.ts, pa.timestamp("us")),
