@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from matplotlib import image as mpimg
 
 from auditor.report import render_reports
 from report_builder import XSS, Data, Ent, Sess, build, standard_data, utc
@@ -33,8 +34,10 @@ def test_reports_are_safe_for_email(rendered):
         html, page = read(path)
         assert email_safety_problems(html, page) == [], path
         for img in page.attrs("img"):
-            assert (path.parent / img["src"]).is_file()
-            assert int(img["width"]) <= 700
+            png = path.parent / img["src"]
+            height, width = mpimg.imread(png).shape[:2]
+            assert (width, height) == (int(img["width"]), int(img["height"])), png
+            assert width <= 700 and img["alt"]
         assert all(int(t["width"]) <= 700 for t in page.attrs("table") if t.get("width", "100%").isdigit())
 
 
@@ -135,3 +138,15 @@ def test_a_period_the_data_covers_in_part_says_so(tmp_path: Path):
     assert "The data covers 30 Sep 2026 – 31 Oct 2026, not the whole period." in page.text
     _html, october = read(render_reports(wh, tmp_path / "oct", period="2026-10", instances=["calm.my.erp.net"]).reports[0])
     assert "not the whole period" not in october.text
+
+
+def test_an_instance_idle_all_period_gets_a_friendly_report(tmp_path: Path):
+    d = Data(entitlements=[Ent("idle.example", customer="Idle Ltd"), Ent("busy.example")])
+    d.sessions.append(Sess("idle.example", "s", utc("2026-09-10 08:00"), utc("2026-09-10 09:00")))
+    d.sessions.append(Sess("busy.example", "b", utc("2026-10-10 08:00"), utc("2026-10-10 09:00")))
+    result = render_reports(build(tmp_path / "wh", d), tmp_path / "out", period="2026-10", instances=["idle.example"])
+    html, page = read(result.reports[0])
+    assert page.ids["verdict"].startswith("Compliant. At most 0 of your 3 concurrent sessions")
+    assert "No change needed: your 3 sessions covered the period with 3 sessions to spare." in page.ids["recommendation"]
+    assert email_safety_problems(html, page) == []
+    assert len(result.charts) == 3 and result.evidence == []
