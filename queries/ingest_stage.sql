@@ -1,6 +1,8 @@
 -- ingest_stage: validate and normalise one batch of lines, and write it to a staging file.
--- Reads the view `ingest_fields` (queries/ingest_fields_jsonl.sql or ingest_fields_csv.sql).
--- Parameters: $file_no INTEGER — the input file's number in this run; $path VARCHAR — the file to write.
+-- Reads the table macro `ingest_fields` (queries/ingest_fields_jsonl.sql or ingest_fields_csv.sql).
+-- Parameters: $file_no INTEGER — the input file's number in this run; $path VARCHAR — the file to write;
+-- $guard BOOLEAN — passed to ingest_fields (false: malformed JSON fails the statement);
+-- $trim BOOLEAN — false when the reader saw that no field of the batch starts or ends with a space.
 -- Writes one row per line that is not blank: file_no, line, the event's 11 normalised columns, and for
 -- a rejected line its reject_reason (NULL for a valid event) and raw text (without its line break);
 -- `unknown` lists field names outside the contract (JSON Lines only).
@@ -8,26 +10,27 @@
 -- past the microsecond are cut); instance trimmed and lower-case; event lower-case; text fields
 -- trimmed, empty meaning absent; user_type upper-case and auth_flow lower-case, as ERP.net writes
 -- them; seats 1 when absent. Values are trimmed only when they start or end with a space: trimming
--- every value builds a new string each time, and cost 15% of this statement.
+-- every value builds a new string each time, and cost 15% of this statement; and the test is
+-- skipped when $trim says no value can need it.
 COPY (
 WITH cleaned AS (
     SELECT
         line,
         raw,
         parse_error,
-        (CASE WHEN starts_with(ts, ' ') OR ends_with(ts, ' ') THEN trim(ts) ELSE ts END) AS ts_text,
-        nullif(lower((CASE WHEN starts_with(instance, ' ') OR ends_with(instance, ' ') THEN trim(instance) ELSE instance END)), '') AS instance,
-        nullif(lower((CASE WHEN starts_with(event, ' ') OR ends_with(event, ' ') THEN trim(event) ELSE event END)), '') AS event,
-        nullif((CASE WHEN starts_with(session_id, ' ') OR ends_with(session_id, ' ') THEN trim(session_id) ELSE session_id END), '') AS session_id,
-        nullif((CASE WHEN starts_with(seats, ' ') OR ends_with(seats, ' ') THEN trim(seats) ELSE seats END), '') AS seats_text,
-        nullif((CASE WHEN starts_with("user", ' ') OR ends_with("user", ' ') THEN trim("user") ELSE "user" END), '') AS "user",
-        nullif(upper((CASE WHEN starts_with(user_type, ' ') OR ends_with(user_type, ' ') THEN trim(user_type) ELSE user_type END)), '') AS user_type,
-        nullif((CASE WHEN starts_with(device, ' ') OR ends_with(device, ' ') THEN trim(device) ELSE device END), '') AS device,
-        nullif((CASE WHEN starts_with(app, ' ') OR ends_with(app, ' ') THEN trim(app) ELSE app END), '') AS app,
-        nullif(lower((CASE WHEN starts_with(auth_flow, ' ') OR ends_with(auth_flow, ' ') THEN trim(auth_flow) ELSE auth_flow END)), '') AS auth_flow,
-        nullif((CASE WHEN starts_with(reason, ' ') OR ends_with(reason, ' ') THEN trim(reason) ELSE reason END), '') AS reason,
+        (CASE WHEN $trim AND (starts_with(ts, ' ') OR ends_with(ts, ' ')) THEN trim(ts) ELSE ts END) AS ts_text,
+        nullif(lower((CASE WHEN $trim AND (starts_with(instance, ' ') OR ends_with(instance, ' ')) THEN trim(instance) ELSE instance END)), '') AS instance,
+        nullif(lower((CASE WHEN $trim AND (starts_with(event, ' ') OR ends_with(event, ' ')) THEN trim(event) ELSE event END)), '') AS event,
+        nullif((CASE WHEN $trim AND (starts_with(session_id, ' ') OR ends_with(session_id, ' ')) THEN trim(session_id) ELSE session_id END), '') AS session_id,
+        nullif((CASE WHEN $trim AND (starts_with(seats, ' ') OR ends_with(seats, ' ')) THEN trim(seats) ELSE seats END), '') AS seats_text,
+        nullif((CASE WHEN $trim AND (starts_with("user", ' ') OR ends_with("user", ' ')) THEN trim("user") ELSE "user" END), '') AS "user",
+        nullif(upper((CASE WHEN $trim AND (starts_with(user_type, ' ') OR ends_with(user_type, ' ')) THEN trim(user_type) ELSE user_type END)), '') AS user_type,
+        nullif((CASE WHEN $trim AND (starts_with(device, ' ') OR ends_with(device, ' ')) THEN trim(device) ELSE device END), '') AS device,
+        nullif((CASE WHEN $trim AND (starts_with(app, ' ') OR ends_with(app, ' ')) THEN trim(app) ELSE app END), '') AS app,
+        nullif(lower((CASE WHEN $trim AND (starts_with(auth_flow, ' ') OR ends_with(auth_flow, ' ')) THEN trim(auth_flow) ELSE auth_flow END)), '') AS auth_flow,
+        nullif((CASE WHEN $trim AND (starts_with(reason, ' ') OR ends_with(reason, ' ')) THEN trim(reason) ELSE reason END), '') AS reason,
         unknown
-    FROM ingest_fields
+    FROM ingest_fields($guard)
 ),
 typed AS (
     SELECT

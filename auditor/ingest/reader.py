@@ -30,6 +30,17 @@ _PIECE_BYTES = 256 << 10
 _BOM = b"\xef\xbb\xbf"
 #: ``problem`` is NULL for an ordinary line, else why it cannot be read (it becomes the reject reason).
 BATCH_SCHEMA = pa.schema([("line", pa.int64()), ("raw", pa.string()), ("problem", pa.string())])
+#: Batch metadata: b"0" when no field of any line can start or end with a space, so that
+#: staging may skip trimming (see ``padded``); absent or b"1" when one might.
+PADDED_KEY = b"auditor.padded"
+#: Bytes next to which a space shows that a field may start (before it) or end (after it) with a
+#: space, per format. In JSON a string that starts with a space opens with '" ' (or escapes the
+#: space as \u0020) and one that ends with a space closes with ' "'; numbers and the compact text
+#: DuckDB gives for nested values have no outer spaces. In CSV an unquoted field starts after a
+#: comma or a line start and ends before a comma or the line end; a quoted one shows its spaces
+#: inside its quotes.
+_PAD_BEFORE = {"jsonl": [ord('"')], "csv": [ord(","), ord("\n"), ord('"')]}
+_PAD_AFTER = {"jsonl": [ord('"')], "csv": [ord(","), ord("\n"), ord("\r"), ord('"')]}
 
 
 class _HashingRaw(io.RawIOBase):
@@ -176,7 +187,7 @@ class LineReader:
                 buf += b"\n"
             ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
             if len(ends):
-                yield _batch(buf, ends, next_line)
+                yield _batch(buf, ends, next_line, padded(buf, self.source.format))
                 next_line += len(ends)
                 tail = buf[int(ends[-1]) + 1 :]
             else:
@@ -188,7 +199,27 @@ class LineReader:
                 return
 
 
-def _batch(buf: bytes, ends: np.ndarray, first_line: int) -> pa.Table:
+def padded(buf: bytes, fmt: str) -> bool:
+    """Whether some field in BUF's lines might start or end with a space (False is certain).
+
+    Looks only at the spaces' neighbours (numpy; Python's ``in`` for each pair of
+    bytes cost more than the trimming it saves).
+    """
+    data = np.frombuffer(buf, dtype=np.uint8)
+    if not len(data):
+        return False
+    if data[0] == 32:
+        return True
+    spaces = np.flatnonzero(data == 32)
+    if len(spaces):
+        if np.isin(data[spaces - 1], _PAD_BEFORE[fmt]).any():
+            return True
+        if np.isin(data[np.minimum(spaces + 1, len(data) - 1)], _PAD_AFTER[fmt]).any():
+            return True
+    return fmt == "jsonl" and bool((data == 92).any()) and b"\\u0020" in buf
+
+
+def _batch(buf: bytes, ends: np.ndarray, first_line: int, is_padded: bool = True) -> pa.Table:
     n = len(ends)
     # int32 offsets: a batch is CHUNK_BYTES plus one partial line, far below 2 GiB.
     offsets = np.empty(n + 1, dtype=np.int32)
@@ -203,7 +234,8 @@ def _batch(buf: bytes, ends: np.ndarray, first_line: int) -> pa.Table:
     lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
     table = pa.Table.from_arrays([lines, raw, problem], schema=BATCH_SCHEMA)
     step = max(1, -(-n // SLICES_PER_BATCH))
-    return pa.Table.from_batches([b for b in table.to_batches(max_chunksize=step)], schema=BATCH_SCHEMA)
+    schema = BATCH_SCHEMA.with_metadata({PADDED_KEY: b"1" if is_padded else b"0"})
+    return pa.Table.from_batches([b.replace_schema_metadata(schema.metadata) for b in table.to_batches(max_chunksize=step)], schema=schema)
 
 
 def _problem_batch(line: int, partial: bytes, problem: str) -> pa.Table:

@@ -1,0 +1,266 @@
+"""Staging gives the same rows as the statements ingest was first built with, on any input.
+
+The statements that parse, validate and normalise a batch were rewritten for speed
+(benchmarks/bench_ingest.py). ``tests/ingest_reference/`` keeps the first, plainer
+versions (commit 9fc30d5) as the oracle: for random lines — valid events, odd
+spacing, unknown and duplicated keys, JSON that is not an object, broken JSON,
+bad quoting, blank lines, CRLF — the staged rows must be identical: every column
+of an accepted line; line number, reason, raw text and unknown fields of a rejected one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditor.ingest.pipeline import _header_names
+from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY, LineReader
+from auditor.ingest.sources import find_sources
+from auditor.ingest.staging import StagingSession
+from tests.ingest_support import FIELDS, write_lines
+
+REFERENCE = Path(__file__).parent / "ingest_reference"
+KNOWN = list(FIELDS)
+
+_value_text = st.text(alphabet=st.sampled_from(list('aZ09 ._-:"\\,é\t\u00a0')), max_size=6)
+_ts = st.sampled_from([
+    "2026-10-01T08:00:00Z", "2026-10-01 08:00:00.123456", " 2026-10-01T08:00:00+02:00 ", "2026-10-01T08:00:00.1234567Z",
+    "2026-10-01", "infinity", "yesterday", "", "2026-10-01T25:00:00Z", "2026-09-30T23:59:59-05:30",
+])
+_scalar = st.one_of(
+    st.none(), _value_text, st.integers(-3, 5), st.sampled_from([3.5, 1e2, True, False, "2", " 3 ", "04", "99999999999"]),
+    st.just({"nested": 1}), st.just([1, "a"]),
+)
+_field_value = {
+    "ts": st.one_of(_ts, st.none(), st.integers(0, 2)),
+    "instance": st.one_of(st.sampled_from(["acme.my.erp.net", " ACME.my.erp.net ", "", "b"]), _scalar),
+    "event": st.one_of(st.sampled_from(["login", "REQUEST", " logout", "login_failed", "restart", "nope", ""]), _scalar),
+    "session_id": st.one_of(st.sampled_from(["s1", " s2 ", ""]), _scalar),
+    "seats": _scalar,
+}
+
+#: Values of an event that passes validation, spaces and case aside: most random lines would be
+#: rejects, whose event columns are never read.
+_good_value = {
+    "ts": st.sampled_from(["2026-10-01T08:00:00Z", " 2026-10-01 08:00:00.5 ", "2026-10-01T08:00:00+02:00"]),
+    "instance": st.sampled_from(["acme.my.erp.net", " ACME.my.erp.net ", "b "]),
+    "event": st.sampled_from(["restart", " Login_Failed", "restart "]),
+    "seats": st.sampled_from([None, "2", " 3 ", 4]),
+}
+
+
+@st.composite
+def _json_line(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["object"] * 6 + ["raw"]))
+    if kind == "raw":
+        return draw(st.sampled_from([
+            "", "   ", "\t", "{broken", "[1, 2]", '"text"', "42", "null", "{}", '{"ts": "2026-10-01T08:00:00Z",}',
+            '{"ts":"2026-10-01T08:00:00Z","ts":"2026-10-02T08:00:00Z","instance":"a","event":"restart"}',
+            '{"instance":"a","event":"restart","ts":"2026-10-01T08:00:00Z","instance":"b"}',
+            ' {"ts":"2026-10-01T08:00:00Z","instance":"a","event":"restart"}  ',
+            '{"ts":"2026-10-01T08:00:00Z","instance":"a\\u0020","event":"restart","user":"\\u00e9"}',
+        ]))
+    keys = draw(st.lists(st.sampled_from(KNOWN + ["extra", "User", "ts "]), unique=True, max_size=9))
+    values = _good_value if draw(st.booleans()) else _field_value
+    obj: dict[str, Any] = {}
+    for key in ["ts", "instance", "event"] + keys:
+        if key in obj:
+            continue
+        if key == "ts" or key == "instance" or key == "event" or draw(st.booleans()):
+            obj[key] = draw(values.get(key, _field_value.get(key, _scalar)))
+    separators = draw(st.sampled_from([(",", ":"), (", ", ": "), (" ,", " : ")]))
+    return json.dumps(obj, separators=separators, ensure_ascii=draw(st.booleans()))
+
+
+def _csv_field(draw: st.DrawFn, value: Any) -> str:
+    text = "" if value is None else str(value)
+    style = draw(st.sampled_from(["plain", "plain", "quoted", "bad-quote"]))
+    if style == "quoted" or (style == "plain" and ("," in text or '"' in text)):
+        return '"' + text.replace('"', '""') + '"'
+    if style == "bad-quote":
+        return text + '"'
+    return text
+
+
+@st.composite
+def _csv_file(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    extra = draw(st.lists(st.sampled_from([c for c in KNOWN if c not in ("ts", "instance", "event")] + ["extra"]), unique=True))
+    header = draw(st.permutations(["ts", "instance", "event"] + extra))
+    header_line = ",".join(draw(st.sampled_from([n, f" {n}"])) for n in header)
+    lines = []
+    for _ in range(draw(st.integers(0, 12))):
+        if draw(st.integers(0, 9)) == 0:
+            lines.append(draw(st.sampled_from(["", "  ", "a,b", ",,,,,,,,,,,,,,", '"open,' + "x" * 3])))
+            continue
+        values = _good_value if draw(st.booleans()) else _field_value
+        cells = [_csv_field(draw, draw(values.get(name, _field_value.get(name, _scalar)))) for name in header]
+        if draw(st.integers(0, 9)) == 0:
+            cells.append("surplus")
+        lines.append(",".join(cells))
+    return [header_line, *lines], header
+
+
+def _reference_rows(path: Path, fmt: str, file_no: int = 0) -> list[tuple]:
+    """The staged rows as the first statements give them."""
+    source = find_sources([path]).files[0]
+    reader = LineReader(source)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("ingest_batch", BATCH_SCHEMA.empty_table())
+        out: list[tuple] = []
+        began = False
+        for batch in reader.batches():
+            if not began:
+                if fmt == "csv":
+                    con.execute("SET VARIABLE ingest_csv_header = $header::VARCHAR[]", {"header": _header_names(reader.header)})
+                con.execute((REFERENCE / f"ingest_fields_{fmt}.sql").read_text())
+                began = True
+            con.register("ingest_batch", batch)
+            stage = (REFERENCE / "ingest_stage.sql").read_text()
+            select = stage[stage.index("COPY (") + len("COPY (") : stage.rindex(") TO $path")]
+            out += con.execute(select, {"file_no": file_no}).fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def _staged_rows(path: Path, fmt: str, scratch: Path, file_no: int = 0) -> list[tuple]:
+    """The staged rows as ingest stages them now."""
+    source = find_sources([path]).files[0]
+    reader = LineReader(source)
+    scratch.mkdir(parents=True, exist_ok=True)
+    session = StagingSession(scratch)
+    try:
+        began = False
+        for batch in reader.batches():
+            if not began:
+                session.begin_file(fmt, _header_names(reader.header))
+                began = True
+            session.stage(batch, file_no)
+        if not session.staged:
+            return []
+        return [tuple(r.values()) for f in session.staged for r in pq.read_table(f).to_pylist()]
+    finally:
+        session.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _observable(row: tuple) -> tuple:
+    """A staged row as ingest uses it: of a rejected line only its number, reason, raw text and
+    unknown fields are ever read (the event columns of a reject are never merged)."""
+    file_no, line, *event, reason, raw, unknown = row
+    return (file_no, line, *(event if reason is None else [None] * len(event)), reason, raw, unknown)
+
+
+def _same(path: Path, fmt: str, scratch: Path) -> None:
+    expected = [_observable(r) for r in _reference_rows(path, fmt)]
+    got = [_observable(r) for r in _staged_rows(path, fmt, scratch)]
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_json_line(), max_size=14), crlf=st.booleans())
+def test_jsonl_staging_matches_the_reference(tmp_path_factory, lines: list[str], crlf: bool) -> None:  # noqa: ANN001
+    root = tmp_path_factory.mktemp("eq")
+    path = write_lines(root / "f.jsonl", lines, newline="\r\n" if crlf else "\n")
+    _same(path, "jsonl", root / "scratch")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=_json_line())
+def test_one_json_line_stages_as_the_reference(tmp_path_factory, line: str) -> None:  # noqa: ANN001
+    """Single lines: most batches then show no padded field, so the untrimmed statement runs."""
+    root = tmp_path_factory.mktemp("eq")
+    _same(write_lines(root / "f.jsonl", [line]), "jsonl", root / "scratch")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_csv_file(), crlf=st.booleans())
+def test_csv_staging_matches_the_reference(tmp_path_factory, data: tuple[list[str], list[str]], crlf: bool) -> None:  # noqa: ANN001
+    lines, _ = data
+    root = tmp_path_factory.mktemp("eq")
+    path = write_lines(root / "f.csv", lines, newline="\r\n" if crlf else "\n")
+    _same(path, "csv", root / "scratch")
+
+
+def test_the_oracle_sees_a_difference(tmp_path: Path) -> None:
+    """The comparison can fail: a line the reference rejects differs from one it accepts."""
+    good = write_lines(tmp_path / "good.jsonl", ['{"ts":"2026-10-01T08:00:00Z","instance":"a","event":"restart"}'])
+    bad = write_lines(tmp_path / "bad.jsonl", ['{"ts":"2026-10-01T08:00:00Z","instance":"a","event":"nope"}'])
+    assert _reference_rows(good, "jsonl") != _staged_rows(bad, "jsonl", tmp_path / "s")
+    assert _reference_rows(good, "jsonl") == _staged_rows(good, "jsonl", tmp_path / "s")
+
+
+def _batches(path: Path) -> list:
+    return list(LineReader(find_sources([path]).files[0]).batches())
+
+
+def _stage_each_way(path: Path, fmt: str, scratch: Path) -> dict[str, list[tuple]]:
+    """Stage PATH's batches four ways: with and without the JSON guard, trimming or not."""
+    header = None
+    if fmt == "csv":
+        reader = LineReader(find_sources([path]).files[0])
+        batches = list(reader.batches())
+        header = _header_names(reader.header)
+    else:
+        batches = _batches(path)
+    out: dict[str, list[tuple]] = {}
+    for guard in (False, True):
+        for padded in (b"0", b"1"):
+            scratch.mkdir(parents=True, exist_ok=True)
+            session = StagingSession(scratch)
+            try:
+                session.begin_file(fmt, header)
+                for batch in batches:
+                    session.stage(batch.replace_schema_metadata({PADDED_KEY: padded}), 0, guard=guard)
+                out[f"guard={guard} padded={padded.decode()}"] = [tuple(r.values()) for f in session.staged for r in pq.read_table(f).to_pylist()]
+                out[f"guard={guard} padded={padded.decode()} retried"] = [session.guarded]
+            finally:
+                session.close()
+    return out
+
+
+CLEAN = ['{"ts":"2026-10-01T08:00:00Z","instance":"Acme.my.erp.net","event":"login","session_id":"s1","user_type":"int","seats":2}',
+         '{"ts":"2026-10-01T08:00:01.5+02:00","instance":"b","event":"restart","user":"ann"}']
+
+
+def test_fast_and_checked_staging_agree_on_clean_lines(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "clean.jsonl", CLEAN)
+    assert [b.schema.metadata[PADDED_KEY] for b in _batches(path)] == [b"0"]  # the reader saw no padded field
+    ways = _stage_each_way(path, "jsonl", tmp_path / "s")
+    rows_ = {k: v for k, v in ways.items() if not k.endswith("retried")}
+    assert len({repr(v) for v in rows_.values()}) == 1, rows_
+    assert [_observable(r) for r in rows_["guard=False padded=0"]] == [_observable(r) for r in _reference_rows(path, "jsonl")]
+    assert ways["guard=False padded=0 retried"] == [0]  # no line was broken: one statement
+
+
+def test_a_broken_line_makes_the_batch_staged_again_with_the_check(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "broken.jsonl", [*CLEAN, "{broken", "[1]"])
+    ways = _stage_each_way(path, "jsonl", tmp_path / "s")
+    assert ways["guard=False padded=1 retried"] == [1] and ways["guard=True padded=1 retried"] == [0]
+    assert ways["guard=False padded=1"] == ways["guard=True padded=1"]
+    reasons = [r[-3] for r in ways["guard=False padded=1"]]
+    assert reasons == [None, None, "malformed JSON", "not a JSON object"]
+
+
+def test_padded_fields_are_seen_and_trimmed(tmp_path: Path) -> None:
+    lines = ['{"ts":"2026-10-01T08:00:00Z","instance":"a\\u0020","event":"restart"}']
+    path = write_lines(tmp_path / "escaped-space.jsonl", lines)
+    assert [b.schema.metadata[PADDED_KEY] for b in _batches(path)] == [b"1"]
+    assert [r[3] for r in _staged_rows(path, "jsonl", tmp_path / "s")] == ["a"]
+    for line in ['{"ts":"2026-10-01T08:00:00Z","instance":" a","event":"restart"}', '{"ts": "2026-10-01T08:00:00Z"}']:
+        assert [b.schema.metadata[PADDED_KEY] for b in _batches(write_lines(tmp_path / "p.jsonl", [line]))] == [b"1"]
+    csv_cases = {" a,b,c": b"1", "a, b,c": b"1", "a,b ,c": b"1", "a,b,c ": b"1", 'a,"b ",c': b"1", "a,b,c": b"0"}
+    for line, expected in csv_cases.items():
+        path = write_lines(tmp_path / "p.csv", ["ts,instance,event", line, "x,y,z"])
+        assert [b.schema.metadata[PADDED_KEY] for b in _batches(path)] == [expected], line
+    path = write_lines(tmp_path / "crlf.csv", ["ts,instance,event", "a,b,c "], newline="\r\n")
+    assert [b.schema.metadata[PADDED_KEY] for b in _batches(path)] == [b"1"]
