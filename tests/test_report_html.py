@@ -74,6 +74,7 @@ def test_verdict_and_recommendation_in_words(rendered):
     assert "1 whose start was inferred" in calm.text and "1 still open at the end of the data" in calm.text
     _html, huge = read(out / "huge.my.erp.net" / "2026-10.html")
     assert "You need a larger plan" in huge.ids["recommendation"]
+    assert huge.ids["verdict"].endswith("That is more than the 35 sessions a Small Business Basic plan can have. Refused logins (limit reached): 0.")
     _html, lost = read(out / "lost.my.erp.net" / "2026-10.html")
     assert lost.ids["verdict"].startswith("No licence on record.")
 

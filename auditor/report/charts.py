@@ -49,9 +49,9 @@ def _figure(height_px: int) -> tuple[plt.Figure, plt.Axes]:
     return fig, ax
 
 
-def _save(fig: plt.Figure, path: Path, bottom: float = 0.13) -> None:
+def _save(fig: plt.Figure, path: Path, bottom: float = 0.13, top: float = 0.95) -> None:
     # Fixed margins instead of tight_layout: a quarter of each chart's time went there.
-    fig.subplots_adjust(left=0.075, right=0.96, bottom=bottom, top=0.95)
+    fig.subplots_adjust(left=0.075, right=0.96, bottom=bottom, top=top)
     fig.savefig(path, format="png", dpi=DPI, metadata=_METADATA)
     plt.close(fig)
 
@@ -112,8 +112,9 @@ def seats_chart(report: ReportContext, path: Path) -> Chart:
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, maxticks=10))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=zone))
     ax.set_ylabel("sessions", fontsize=8)
-    ax.legend(fontsize=8, loc="upper left", frameon=False, ncol=2)
-    _save(fig, path)
+    # Above the plot, where no peak can hide under it.
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncol=2, borderaxespad=0.1)
+    _save(fig, path, top=0.88)
     limit_words = "no seat limit" if f.seat_limit is None else f"a seat limit of {f.seat_limit}"
     return Chart("seats", path, f"Concurrent sessions in use over {f.period.title}: peak {f.peak_seats}, {limit_words}.", WIDTH_PX, height)
 
