@@ -1,8 +1,9 @@
 -- ingest_merge_partition: one date partition as it will be after this run: every distinct event once,
 -- with the place it first appeared (-1 when it was already in the warehouse).
+-- Reads the Arrow table `ingest_staged` that ingest registers: the staged batches (rows of
+-- queries/ingest_stage.sql) holding events of that date.
 -- Parameters: $existing VARCHAR[] — the partition's current file (or an empty events file);
--- $staged VARCHAR[] — the staging files holding events of that date; $day_start, $day_end
--- TIMESTAMPTZ — the UTC day.
+-- $day_start, $day_end TIMESTAMPTZ — the UTC day.
 -- Returns the rows (<the 11 event columns>, first_src BIGINT), in no particular order, where
 -- first_src = file_no * 2^40 + line of the first occurrence in this run's input order.
 -- Two rows are the same event when all 11 normalised columns are equal (NULL equal to NULL).
@@ -17,7 +18,7 @@ WITH candidates AS MATERIALIZED (
         UNION ALL
         SELECT ts, instance, event, session_id, seats, "user", user_type, device, app, auth_flow, reason,
                CAST(file_no AS BIGINT) * 1099511627776 + line AS src
-        FROM read_parquet($staged)
+        FROM ingest_staged
         WHERE reject_reason IS NULL AND ts >= $day_start AND ts < $day_end
     )
 ),

@@ -1,18 +1,17 @@
--- ingest_stage: validate and normalise one batch of lines, and write it to a staging file.
+-- ingest_stage: validate and normalise one batch of lines (ingest keeps the rows as a staged Arrow table).
 -- Reads the table macro `ingest_fields` (queries/ingest_fields_jsonl.sql or ingest_fields_csv.sql).
--- Parameters: $file_no INTEGER — the input file's number in this run; $path VARCHAR — the file to write;
+-- Parameters: $file_no INTEGER — the input file's number in this run;
 -- $guard BOOLEAN — passed to ingest_fields (false: malformed JSON fails the statement);
 -- $trim BOOLEAN — false when the reader saw that no field of the batch starts or ends with a space.
--- Writes one row per line that is not blank: file_no, line, the event's 11 normalised columns, and for
+-- Returns one row per line that is not blank: file_no, line, the event's 11 normalised columns, and for
 -- a rejected line its reject_reason (NULL for a valid event) and raw text (without its line break);
--- `unknown` lists field names outside the contract (JSON Lines only).
+-- `unknown` lists field names outside the contract (JSON Lines only); h hashes a valid event.
 -- Normalisation (the identity duplicates are judged by): ts a UTC instant in microseconds (digits
 -- past the microsecond are cut); instance trimmed and lower-case; event lower-case; text fields
 -- trimmed, empty meaning absent; user_type upper-case and auth_flow lower-case, as ERP.net writes
 -- them; seats 1 when absent. Values are trimmed only when they start or end with a space: trimming
 -- every value builds a new string each time, and cost 15% of this statement; and the test is
 -- skipped when $trim says no value can need it.
-COPY (
 WITH cleaned AS (
     SELECT
         line,
@@ -62,23 +61,32 @@ judged AS (
             WHEN seats IS NULL OR seats < 1 THEN 'bad seats'
         END AS reject_reason
     FROM typed
+),
+staged AS (
+    SELECT
+        CAST($file_no AS INTEGER) AS file_no,
+        line,
+        CASE WHEN reject_reason IS NULL THEN ts END AS ts,
+        instance,
+        event,
+        session_id,
+        CAST(seats AS INTEGER) AS seats,
+        "user",
+        user_type,
+        device,
+        app,
+        auth_flow,
+        reason,
+        reject_reason,
+        CASE WHEN reject_reason IS NOT NULL THEN rtrim(raw, e'\r\n') END AS raw,
+        unknown
+    FROM judged
 )
 SELECT
-    CAST($file_no AS INTEGER) AS file_no,
-    line,
-    CASE WHEN reject_reason IS NULL THEN ts END AS ts,
-    instance,
-    event,
-    session_id,
-    CAST(seats AS INTEGER) AS seats,
-    "user",
-    user_type,
-    device,
-    app,
-    auth_flow,
-    reason,
-    reject_reason,
-    CASE WHEN reject_reason IS NOT NULL THEN rtrim(raw, e'\r\n') END AS raw,
-    unknown
-FROM judged
-) TO $path (FORMAT parquet, COMPRESSION lz4_raw)
+    *,
+    -- the event's identity, hashed (as queries/ingest_merge_partition.sql hashes it): when no two
+    -- events of a date share a hash, the date holds no duplicate and ingest skips that statement
+    CASE WHEN reject_reason IS NULL
+         THEN hash(ts, instance, event, session_id, seats, "user", user_type, device, app, auth_flow, reason)
+    END AS h
+FROM staged

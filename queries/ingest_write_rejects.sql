@@ -1,5 +1,6 @@
 -- ingest_write_rejects: write this run's rejected lines as its rejects partition, in input order.
--- Parameters: $staged VARCHAR[] — this run's staging files; $run_id VARCHAR; $files VARCHAR[] — the
+-- Reads the Arrow table `ingest_staged` that ingest registers: the staged batches holding rejects.
+-- Parameters: $run_id VARCHAR; $files VARCHAR[] — the
 -- input files' paths, by file_no (the first is file_no 0); $path VARCHAR — the new file.
 COPY (
     SELECT CAST($run_id AS VARCHAR) AS run_id,
@@ -7,7 +8,7 @@ COPY (
            line,
            reject_reason AS reason,
            raw
-    FROM read_parquet($staged)
+    FROM ingest_staged
     WHERE reject_reason IS NOT NULL
     ORDER BY file_no, line
 ) TO $path (FORMAT parquet, COMPRESSION zstd)

@@ -24,6 +24,7 @@ from auditor.ingest.pipeline import _header_names
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY, LineReader
 from auditor.ingest.sources import find_sources
 from auditor.ingest.staging import StagingSession
+from auditor.schema import EVENTS
 from tests.ingest_support import FIELDS, write_lines
 
 REFERENCE = Path(__file__).parent / "ingest_reference"
@@ -145,9 +146,9 @@ def _staged_rows(path: Path, fmt: str, scratch: Path, file_no: int = 0) -> list[
                 session.begin_file(fmt, _header_names(reader.header))
                 began = True
             session.stage(batch, file_no)
-        if not session.staged:
+        if not session.batches:
             return []
-        return [tuple(r.values()) for f in session.staged for r in pq.read_table(f).to_pylist()]
+        return [tuple(r.values()) for r in session.staged_tables().drop_columns(["h"]).to_pylist()]
     finally:
         session.close()
         shutil.rmtree(scratch, ignore_errors=True)
@@ -221,7 +222,7 @@ def _stage_each_way(path: Path, fmt: str, scratch: Path) -> dict[str, list[tuple
                 session.begin_file(fmt, header)
                 for batch in batches:
                     session.stage(batch.replace_schema_metadata({PADDED_KEY: padded}), 0, guard=guard)
-                out[f"guard={guard} padded={padded.decode()}"] = [tuple(r.values()) for f in session.staged for r in pq.read_table(f).to_pylist()]
+                out[f"guard={guard} padded={padded.decode()}"] = [tuple(r.values()) for r in session.staged_tables().drop_columns(["h"]).to_pylist()]
                 out[f"guard={guard} padded={padded.decode()} retried"] = [session.guarded]
             finally:
                 session.close()
@@ -264,3 +265,48 @@ def test_padded_fields_are_seen_and_trimmed(tmp_path: Path) -> None:
         assert [b.schema.metadata[PADDED_KEY] for b in _batches(path)] == [expected], line
     path = write_lines(tmp_path / "crlf.csv", ["ts,instance,event", "a,b,c "], newline="\r\n")
     assert [b.schema.metadata[PADDED_KEY] for b in _batches(path)] == [b"1"]
+
+
+def _merge_both_ways(session: StagingSession) -> tuple[dict, dict, int]:
+    """Each staged date merged as a new date (fast when no duplicate) and through the merge statement."""
+    fast, slow = {}, {}
+    empty = session.scratch / "empty.parquet"
+    pq.write_table(EVENTS.empty_table(), empty)
+    merger = session.merger()
+    try:
+        for day, nos in session.staged_days().items():
+            news = merger.merge_day(day, nos, None)
+            fast[day] = (sorted(map(repr, news)), sorted(map(repr, _written(merger, empty.parent / f"fast-{day}.parquet"))))
+            news = merger.merge_day(day, nos, empty)  # an empty partition: the statement runs
+            slow[day] = (sorted(map(repr, news)), sorted(map(repr, _written(merger, empty.parent / f"slow-{day}.parquet"))))
+        return fast, slow, merger.fast
+    finally:
+        merger.close()
+
+
+def _written(merger, path: Path) -> list[tuple]:  # noqa: ANN001
+    merger.write_day(path)
+    return [tuple(r.values()) for r in pq.read_table(path).to_pylist()]
+
+
+def test_new_dates_skip_the_merge_statement_only_when_nothing_repeats(tmp_path: Path) -> None:
+    from tests.ingest_support import event, write_events
+
+    unique = [event(ts=f"2026-10-0{1 + i % 2}T08:{i:02d}:00Z", session_id=f"s{i % 3}", instance=["a", "B"][i % 2]) for i in range(40)]
+    repeated = [unique[0], unique[2], dict(unique[4], instance=" A")]  # of the first date only, one after normalising
+    paths = [write_events(tmp_path / "one.jsonl", unique), write_events(tmp_path / "two.csv", repeated)]
+    (tmp_path / "s1").mkdir()
+    session = StagingSession(tmp_path / "s1")
+    try:
+        for no, path in enumerate(paths):
+            source = find_sources([path]).files[0]
+            reader = LineReader(source)
+            for batch in reader.batches():
+                session.begin_file(source.format, _header_names(reader.header))
+                session.stage(batch, no)
+        fast, slow, skipped = _merge_both_ways(session)
+    finally:
+        session.close()
+    assert fast == slow
+    assert skipped == 1  # 2026-10-02; 2026-10-01 has duplicates across the two files
+    assert sum(len(written) for _, written in fast.values()) == 40

@@ -15,7 +15,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ from auditor.warehouse import Transaction, Warehouse
 
 #: The manifest meta key the audit consumes: per instance, the span of new events to re-audit.
 PENDING_AUDIT = "pending_audit"
-#: Date partitions merged at once (this machine has two cores).
+#: Batches staged at once, and date partitions merged at once (this machine has two cores).
+STAGE_WORKERS = 2
 MERGE_WORKERS = 2
 
 
@@ -104,34 +105,57 @@ def _stage_files(
     skip_known: bool,
     bar: ReadProgress,
 ) -> list[FileResult]:
+    """Read every file; stage its batches two at a time, each on its own DuckDB connection."""
     results: list[FileResult] = []
-    for source in sources:
-        bar.file(source.path.name)
-        if skip_known:
-            sha = _sha256_of(source.path)
-            if sha in known:
-                bar.advance(source.size)
-                results.append(FileResult(source.path, sha, source.format, source.compression, source.size, skipped_known=True))
-                continue
-        file_no = len(results)
-        reader = LineReader(source, on_bytes=bar.advance)
-        began = False
-        for batch in _prefetch(reader.batches()):
-            if not began:
-                session.begin_file(source.format, _header_names(reader.header))
-                began = True
+    slots = threading.BoundedSemaphore(STAGE_WORKERS)  # batches staged or waiting: memory stays flat
+    pending: list[Future[None]] = []
+
+    def stage(batch: pa.Table, file_no: int, fmt: str, header: list[str]) -> None:
+        try:
+            session.begin_file(fmt, header)
             session.stage(batch, file_no)
-        assert reader.sha256 is not None
-        known.add(reader.sha256)  # a copy later in the same run is known too
-        result = FileResult(source.path, reader.sha256, source.format, source.compression, source.size)
-        if source.format == "csv":
-            result.unknown_fields = sorted({n for n in _header_names(reader.header) if n not in EVENT_COLUMNS})
-        results.append(result)
+        finally:
+            slots.release()
+
+    with ThreadPoolExecutor(max_workers=STAGE_WORKERS, thread_name_prefix="ingest-stage") as pool:
+        try:
+            for source in sources:
+                bar.file(source.path.name)
+                if skip_known:
+                    sha = _sha256_of(source.path)
+                    if sha in known:
+                        bar.advance(source.size)
+                        results.append(FileResult(source.path, sha, source.format, source.compression, source.size, skipped_known=True))
+                        continue
+                file_no = len(results)
+                reader = LineReader(source, on_bytes=bar.advance)
+                for batch in _prefetch(reader.batches()):
+                    slots.acquire()
+                    pending.append(pool.submit(stage, batch, file_no, source.format, _header_names(reader.header)))
+                    _raise_failed(pending)
+                assert reader.sha256 is not None
+                known.add(reader.sha256)  # a copy later in the same run is known too
+                result = FileResult(source.path, reader.sha256, source.format, source.compression, source.size)
+                if source.format == "csv":
+                    result.unknown_fields = sorted({n for n in _header_names(reader.header) if n not in EVENT_COLUMNS})
+                results.append(result)
+        finally:
+            wait(pending)
+    for future in pending:
+        future.result()
     for no, counts in session.file_counts().items():
         result = results[no]
         result.read, result.rejected = counts.read, counts.rejected
         result.unknown_fields = sorted(set(result.unknown_fields) | set(counts.unknown_fields))
     return results
+
+
+def _raise_failed(pending: list[Future[None]]) -> None:
+    """Raise a staging error as soon as it happened; forget batches staged."""
+    done = [f for f in pending if f.done()]
+    for future in done:
+        future.result()
+        pending.remove(future)
 
 
 def _header_names(header: str | None) -> list[str]:
@@ -153,7 +177,7 @@ def _merge(session: StagingSession, tx: Transaction, files: list[FileResult]) ->
     local = threading.local()
     mergers: list[DayMerger] = []
 
-    def merge(day: str, staged: list[str]) -> list[NewEvents]:
+    def merge(day: str, staged: list[int]) -> list[NewEvents]:
         merger = getattr(local, "merger", None)
         if merger is None:
             with lock:

@@ -1,18 +1,22 @@
-"""The DuckDB side of one ingest run: batches validated into staging files, then merged.
+"""The DuckDB side of one ingest run: batches validated into staged Arrow tables, then merged.
 
 Each batch of raw lines is parsed, validated and normalised by one SQL statement
-(queries/ingest_fields_*.sql, queries/ingest_stage.sql) and written to a
-staging Parquet file in the run's scratch folder. Once every file is read, each
-UTC date the run touched is merged with that date's current partition in one
-statement (queries/ingest_merge_partition.sql), which is where duplicates — in
-one file, across files, or across runs — are found. Memory stays bounded by a
-batch and by one date partition, never by the input's size.
+(queries/ingest_fields_*.sql, queries/ingest_stage.sql) into an Arrow table,
+kept in memory up to STAGED_MEMORY_BYTES and beyond that written to an Arrow
+IPC file in the run's scratch folder and read back by memory map (staging
+Parquet files cost a third of the statement to write and more to read back).
+Once every file is read, each UTC date the run touched is merged with that
+date's current partition in one statement (queries/ingest_merge_partition.sql),
+which is where duplicates — in one file, across files, or across runs — are
+found. Memory stays bounded by the in-memory budget, a batch and one date
+partition, never by the input's size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +26,25 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY
-from auditor.queries import QueryError, load_query, run_query
+from auditor.queries import load_query, run_query
 from auditor.schema import EVENTS
 
 #: Known when staging, needed when merging: the columns of an event, in schema order.
 EVENT_COLUMNS = tuple(EVENTS.names)
 #: DuckDB spills to the scratch folder beyond this, so a huge date partition cannot exhaust memory.
 MEMORY_LIMIT = "1GB"
+#: Staged batches are kept in memory up to this many bytes; later ones go to IPC files.
+STAGED_MEMORY_BYTES = 256 << 20
 _ONE_DAY = timedelta(days=1)
+#: first_src = file_no * 2^40 + line (queries/ingest_merge_partition.sql).
+_FILE_STRIDE = 1 << 40
 
 
 @dataclass
 class FileCounts:
-    read: int
-    rejected: int
-    unknown_fields: list[str]
+    read: int = 0
+    rejected: int = 0
+    unknown_fields: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -50,82 +58,181 @@ class NewEvents:
     last_ts: datetime
 
 
+@dataclass
+class StagedBatch:
+    """One staged batch: its rows (queries/ingest_stage.sql) in memory, or in an IPC file."""
+
+    rows: pa.Table | None
+    path: Path | None
+    days: list[date]
+    rejected: int
+
+    def table(self) -> pa.Table:
+        if self.rows is not None:
+            return self.rows
+        assert self.path is not None
+        # zero-copy: the table's buffers point into the mapped file
+        return pa.ipc.open_file(pa.memory_map(str(self.path))).read_all()
+
+
+@dataclass
+class _Stager:
+    """A staging thread's connection and what its field macro is set up for."""
+
+    con: duckdb.DuckDBPyConnection
+    format: str | None = None
+    header: list[str] | None = None
+
+
 class StagingSession:
-    """A DuckDB connection that stages batches into SCRATCH and merges them per date."""
+    """A DuckDB connection that stages batches and merges them per date (scratch files in SCRATCH)."""
 
     def __init__(self, scratch: Path) -> None:
         self.scratch = scratch
-        self.staged: list[str] = []
+        self.batches: list[StagedBatch] = []
         #: Batches staged a second time, with each line's JSON checked first.
         self.guarded = 0
+        self._counts: dict[int, FileCounts] = {}
+        self._in_memory = 0
+        self._spilled = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
         self.con = duckdb.connect()
         # Dates of events are UTC dates whatever the machine's zone.
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws its own progress bar on stdout for long statements; stdout is for data.
         self.con.execute("SET enable_progress_bar = false")
+        # One thread per statement: ingest runs its statements two at a time itself (batches, then
+        # dates), and DuckDB's own threads cost a tenth more CPU time over these small statements.
+        self.con.execute("SET threads = 1")
         self.con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = $dir", {"dir": str(scratch / "duckdb.tmp")})
-        self.con.register("ingest_batch", BATCH_SCHEMA.empty_table())
-        self._format: str | None = None
         self._empty_events = scratch / "no-events.parquet"
         pq.write_table(EVENTS.empty_table(), self._empty_events)
 
     def close(self) -> None:
+        for con in self._cursors:
+            con.close()
         self.con.close()
 
     # -- staging ------------------------------------------------------------
+    def _stager(self) -> _Stager:
+        """This thread's connection for staging (batches are staged two at a time)."""
+        stager: _Stager | None = getattr(self._local, "stager", None)
+        if stager is None:
+            with self._lock:
+                con = self.con.cursor()
+                self._cursors.append(con)
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
+            con.register("ingest_batch", BATCH_SCHEMA.empty_table())
+            stager = self._local.stager = _Stager(con)
+        return stager
+
     def begin_file(self, fmt: str, header: list[str] | None) -> None:
-        """Point the field macro at FMT (and, for CSV, at the file's header)."""
-        if fmt == "csv":
-            run_query(self.con, "ingest_set_csv_header", {"header": header or []})
-        if fmt != self._format:
-            run_query(self.con, f"ingest_fields_{fmt}")
-            self._format = fmt
+        """Point this thread's field macro at FMT (and, for CSV, at the file's header)."""
+        stager = self._stager()
+        if fmt == "csv" and header != stager.header:
+            run_query(stager.con, "ingest_set_csv_header", {"header": header or []})
+            stager.header = header
+        if fmt != stager.format:
+            run_query(stager.con, f"ingest_fields_{fmt}")
+            stager.format = fmt
 
     def stage(self, batch: pa.Table, file_no: int, *, guard: bool = False) -> None:
-        """Validate BATCH (lines of input file FILE_NO) into the next staging file.
+        """Validate BATCH (lines of input file FILE_NO) into a staged batch, on this thread's
+        connection (``begin_file`` first).
 
         First without checking each line's JSON (the common batch has none broken);
         if a line is malformed that statement fails, and the batch is staged again
         with the check (``guard``), which turns such lines into rejects.
         """
-        path = self.scratch / f"staged-{len(self.staged):06d}.parquet"
+        con = self._stager().con
         trim = (batch.schema.metadata or {}).get(PADDED_KEY) != b"0"
-        params: dict[str, Any] = {"file_no": file_no, "path": str(path), "guard": guard, "trim": trim}
-        self.con.register("ingest_batch", batch)
+        params: dict[str, Any] = {"file_no": file_no, "guard": guard, "trim": trim}
+        con.register("ingest_batch", batch)
         try:
             try:
-                run_query(self.con, "ingest_stage", params)
-            except QueryError:
+                rows = con.sql(load_query("ingest_stage"), params=params).to_arrow_table()
+            except duckdb.Error:
                 if guard:
                     raise
-                self.guarded += 1
-                run_query(self.con, "ingest_stage", dict(params, guard=True))
+                with self._lock:
+                    self.guarded += 1
+                rows = con.sql(load_query("ingest_stage"), params=dict(params, guard=True)).to_arrow_table()
         finally:
-            self.con.register("ingest_batch", BATCH_SCHEMA.empty_table())
-        self.staged.append(str(path))
+            con.register("ingest_batch", BATCH_SCHEMA.empty_table())
+        self._keep(con, rows, file_no)
+
+    def _keep(self, con: duckdb.DuckDBPyConnection, rows: pa.Table, file_no: int) -> None:
+        con.register("ingest_staged", rows)
+        try:
+            ((read, rejected, unknown, days),) = run_query(con, "ingest_batch_summary").fetchall()
+        finally:
+            con.unregister("ingest_staged")
+        staged = StagedBatch(rows, None, sorted(days or []), int(rejected))
+        with self._lock:
+            counts = self._counts.setdefault(file_no, FileCounts())
+            counts.read += int(read)
+            counts.rejected += int(rejected)
+            counts.unknown_fields = sorted(set(counts.unknown_fields) | set(unknown or []))
+            if not rows.num_rows:
+                return
+            spill = self._in_memory + rows.nbytes > STAGED_MEMORY_BYTES
+            if spill:
+                staged.path = self.scratch / f"staged-{self._spilled:06d}.arrow"
+                self._spilled += 1
+            else:
+                self._in_memory += rows.nbytes
+            self.batches.append(staged)
+        if spill:
+            assert staged.path is not None
+            with pa.OSFile(str(staged.path), "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
+                writer.write_table(rows)
+            staged.rows = None
 
     # -- after every file is staged -------------------------------------------
     def file_counts(self) -> dict[int, FileCounts]:
-        if not self.staged:
-            return {}
-        rows = run_query(self.con, "ingest_file_counts", {"staged": self.staged}).fetchall()
-        return {int(no): FileCounts(int(read), int(rejected), list(unknown or [])) for no, read, rejected, unknown in rows}
+        """Per input file number: lines read (not blank), rejected, unknown field names."""
+        return dict(self._counts)
 
-    def staged_days(self) -> dict[str, list[str]]:
-        """The UTC dates (YYYY-MM-DD) of the valid staged events, each with the staging files holding some."""
-        if not self.staged:
-            return {}
-        rows = run_query(self.con, "ingest_staged_days", {"staged": self.staged}).fetchall()
-        return {day.isoformat(): list(files) for day, files in rows}
+    def staged_days(self) -> dict[str, list[int]]:
+        """The UTC dates (YYYY-MM-DD) of the valid staged events, each with the staged batches holding some."""
+        days: dict[date, list[int]] = {}
+        for no, staged in enumerate(self.batches):
+            for day in staged.days:
+                days.setdefault(day, []).append(no)
+        return {day.isoformat(): nos for day, nos in sorted(days.items())}
+
+    def day_rows(self, nos: list[int], start: datetime, end: datetime) -> pa.Table:
+        """The valid staged events from batches NOS with START <= ts < END."""
+        pieces = []
+        for no in nos:
+            staged = self.batches[no]
+            rows = staged.table()
+            if len(staged.days) > 1 or staged.rejected:
+                ts = rows.column("ts")
+                rows = rows.filter(pc.and_(pc.greater_equal(ts, pa.scalar(start, ts.type)), pc.less(ts, pa.scalar(end, ts.type))))
+            pieces.append(rows)
+        return pa.concat_tables(pieces)
+
+    def staged_tables(self, nos: list[int] | None = None) -> pa.Table:
+        """The staged rows of batches NOS (default: all), as one table."""
+        chosen = self.batches if nos is None else [self.batches[no] for no in nos]
+        return pa.concat_tables([staged.table() for staged in chosen])
 
     def merger(self) -> DayMerger:
         """A merger on its own DuckDB connection, so that two dates can be merged at once."""
-        return DayMerger(self.con.cursor(), self._empty_events)
+        return DayMerger(self.con.cursor(), self._empty_events, self)
 
     def write_rejects(self, path: Path, run_id: str, files: list[str]) -> None:
-        run_query(self.con, "ingest_write_rejects", {"staged": self.staged, "run_id": run_id, "files": files, "path": str(path)})
-
+        nos = [no for no, staged in enumerate(self.batches) if staged.rejected]
+        self.con.register("ingest_staged", self.staged_tables(nos))
+        try:
+            run_query(self.con, "ingest_write_rejects", {"run_id": run_id, "files": files, "path": str(path)})
+        finally:
+            self.con.unregister("ingest_staged")
 
 
 #: The sort of a partition file (pyarrow's null placement "at_end" is DuckDB's ASC NULLS LAST).
@@ -144,25 +251,42 @@ PARTITION_WRITE_OPTIONS: dict[str, Any] = {
 class DayMerger:
     """Merges one UTC date at a time on its own connection (one per worker thread)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, empty_events: Path) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, empty_events: Path, session: StagingSession) -> None:
         self.con = con
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")
         self._empty_events = empty_events
+        self._session = session
         self._merged: pa.Table | None = None
+        #: Dates merged without the merge statement (no partition yet, no duplicate).
+        self.fast = 0
 
     def close(self) -> None:
         self.con.close()
 
-    def merge_day(self, day: str, staged: list[str], existing: Path | None) -> list[NewEvents]:
-        """Merge DAY's events from the STAGED files with its current partition file; say what is new."""
+    def merge_day(self, day: str, staged: list[int], existing: Path | None) -> list[NewEvents]:
+        """Merge DAY's events from the STAGED batches with its current partition file; say what is new.
+
+        A date with no partition yet whose staged events all hash differently holds no
+        duplicate: its events are all new as they are, and the merge statement is skipped.
+        """
         start = datetime.fromisoformat(day + "T00:00:00+00:00")
-        params: dict[str, Any] = {
-            "existing": [str(existing or self._empty_events)],
-            "staged": staged,
-            "day_start": start,
-            "day_end": start + _ONE_DAY,
-        }
-        merged = self.con.sql(load_query("ingest_merge_partition"), params=params).to_arrow_table()
+        end = start + _ONE_DAY
+        if existing is None:
+            rows = self._session.day_rows(staged, start, end)
+            if pc.count_distinct(rows.column("h")).as_py() == rows.num_rows:
+                src = pc.add(pc.multiply(rows.column("file_no").cast(pa.int64()), _FILE_STRIDE), rows.column("line"))
+                self.fast += 1
+                return self._new_events(rows.append_column("first_src", src))
+        params: dict[str, Any] = {"existing": [str(existing or self._empty_events)], "day_start": start, "day_end": end}
+        self.con.register("ingest_staged", self._session.staged_tables(staged))
+        try:
+            merged = self.con.sql(load_query("ingest_merge_partition"), params=params).to_arrow_table()
+        finally:
+            self.con.unregister("ingest_staged")
+        return self._new_events(merged)
+
+    def _new_events(self, merged: pa.Table) -> list[NewEvents]:
         self._merged = merged
         self.con.register("ingest_merged", merged)
         try:
