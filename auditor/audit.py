@@ -113,6 +113,8 @@ def run_audit(
                 store_entitlements = True
         if plans is not None or "plans_sha256" not in meta_inputs:
             meta_inputs["plans_sha256"] = catalogue.sha256
+            # Reports rendered later (by nightly or demo, without --plans) need the prices.
+            meta_inputs["plans_toml"] = catalogue.text
         settings = _settings(period_from, period_to, tolerance)
         with warehouse.transaction() as tx:
             con = warehouse.connect()

@@ -36,6 +36,8 @@ class PlanCatalogue:
     plans: dict[str, Plan]
     source: str
     sha256: str
+    #: The file's text, kept in the warehouse so that later reports use the same prices.
+    text: str = ""
 
     def get(self, name: str) -> Plan | None:
         return self.plans.get(name)
@@ -94,7 +96,7 @@ def parse_plans(raw: bytes, source: str) -> PlanCatalogue:
         if price is not None and (isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0):
             raise PlansFileError(f"{where}: plan {name!r}: extra_session_monthly_price must be a number >= 0")
         plans[name] = Plan(name, int(base), int(maximum), None if price is None else float(price))
-    return PlanCatalogue(plans, source, hashlib.sha256(raw).hexdigest())
+    return PlanCatalogue(plans, source, hashlib.sha256(raw).hexdigest(), text)
 
 
 def _is_int(value: object) -> bool:

@@ -97,3 +97,13 @@ def test_overview_totals_and_prices(pipeline):
     added = [int(r[7][1:]) for r in rows if r[7].startswith("+")]
     assert page.ids["extra-total"] == str(sum(added)) and added
     assert float(page.ids["revenue"].replace(",", "")) > 0  # sample_data/plans.toml has prices
+
+
+def test_reports_without_plans_option_use_the_catalogue_the_audit_used(pipeline, tmp_path):
+    # nightly and demo render without --plans: the prices must come from the audit's stored catalogue.
+    _result, out, _summary, _ = pipeline
+    wh = Warehouse(out.parent / "wh")
+    render_reports(wh, tmp_path / "again")
+    _html, page = read(tmp_path / "again" / "index.html")
+    assert page.ids["revenue"] == read(out / "index.html")[1].ids["revenue"]
+    assert float(page.ids["revenue"].replace(",", "")) > 0
