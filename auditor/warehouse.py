@@ -172,6 +172,8 @@ class Warehouse:
         con = duckdb.connect()
         # Day boundaries and casts of TIMESTAMPTZ follow this setting; fix it.
         con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws its progress bar on stdout even when it is not a terminal; stdout is for data.
+        con.execute("SET enable_progress_bar = false")
         manifest = self.manifest()
         self._check_files(manifest)
         for statement in self.view_sql(manifest):

@@ -98,3 +98,10 @@ def test_a_second_writer_is_refused_and_a_dead_holder_is_taken_over(warehouse_di
     # The holder died without releasing anything: the lock is free again.
     with wh.lock():
         pass
+
+
+def test_connections_draw_no_progress_bar_on_stdout(warehouse_dir: Path) -> None:
+    # DuckDB's progress bar goes to stdout even when it is not a terminal, mixing into data.
+    con = Warehouse.open(warehouse_dir, create=True).connect()
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)

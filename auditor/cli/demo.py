@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from auditor.cli.options import quiet_option
-from auditor.demo import run_demo
 
 
 @click.command()
@@ -30,6 +29,8 @@ def demo(out_dir: Path, quiet: bool) -> None:
     re-running rebuilds them.
     """
     chatty = not quiet and sys.stderr.isatty()
+    from auditor.demo import run_demo  # matplotlib loads only when the demo runs
+
     result = run_demo(out_dir, say=(lambda message: click.echo(message, err=True)) if chatty else None)
     click.echo(result.warehouse)
     if result.index is not None:

@@ -9,7 +9,6 @@ import click
 
 from auditor.cli.options import quiet_option, warehouse_option
 from auditor.exitcodes import ExitCode
-from auditor.nightly import run_nightly, summary_line
 from auditor.warehouse import Warehouse
 
 
@@ -58,6 +57,8 @@ def nightly(
     next run finishes what a failed one left); 2 usage error; 3 with
     --fail-on-breach, the run found new breaches.
     """
+    from auditor.nightly import run_nightly, summary_line  # matplotlib loads only when a night runs
+
     result = run_nightly(
         Warehouse.open(warehouse, create=True),
         logs,

@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from auditor.cli.options import quiet_option, warehouse_option
-from auditor.report import render_reports
 from auditor.warehouse import Warehouse
 
 
@@ -56,6 +55,8 @@ def report(
 
         auditor report --period 2026-10 --eml
     """
+    from auditor.report import render_reports  # matplotlib loads only when reports are made
+
     result = render_reports(
         Warehouse.open(warehouse),
         out_dir,
