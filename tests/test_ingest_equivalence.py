@@ -313,7 +313,8 @@ def test_new_dates_skip_the_merge_statement_only_when_nothing_repeats(tmp_path: 
 
 
 def test_small_batches_spilled_to_disk_give_the_same_warehouse(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    """Many batches per file and per date, every staged batch in an IPC file: same result."""
+    """Many batches per file and per date, every staged batch in an IPC file, and every date
+    merged by the statement: the same warehouse."""
     from auditor.ingest import ingest, reader, staging
     from auditor.warehouse import Warehouse
     from tests.ingest_support import csv_lines, event, rows, write_events
@@ -340,6 +341,14 @@ def test_small_batches_spilled_to_disk_give_the_same_warehouse(tmp_path: Path, m
     for q in queries:
         assert rows(small, q) == rows(plain, q), q
     assert rows(small, "SELECT count(*) FROM events")[0][0] == 120
+    # and every date through the merge statement, its spilled batches streamed into DuckDB
+    monkeypatch.setattr(staging, "FAST_DATE_ROWS", 0)
+    merged = Warehouse.open(tmp_path / "merged", create=True)
+    result = ingest(merged, inputs)
+    assert (result.read, result.accepted, result.duplicates, result.rejected) == (172, 120, 50, 2)
+    assert result.new_spans == expected.new_spans
+    for q in queries:
+        assert rows(merged, q) == rows(plain, q), q
 
 
 @settings(max_examples=80, deadline=None)

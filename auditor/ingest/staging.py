@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -36,6 +37,8 @@ EVENT_COLUMNS = tuple(EVENTS.names)
 MEMORY_LIMIT = "1GB"
 #: Staged batches are kept in memory up to this many bytes; later ones go to IPC files.
 STAGED_MEMORY_BYTES = 256 << 20
+#: A new date is merged in memory, without the merge statement, if its batches hold at most this many rows.
+FAST_DATE_ROWS = 1_500_000
 _ONE_DAY = timedelta(days=1)
 
 
@@ -65,6 +68,7 @@ class StagedBatch:
     path: Path | None
     days: list[date]
     rejected: int
+    num_rows: int
 
     def table(self) -> pa.Table:
         if self.rows is not None:
@@ -184,7 +188,7 @@ class StagingSession:
 
     def _keep(self, rows: pa.Table, file_no: int) -> None:
         read, rejected, unknown, days = _summary(rows)
-        staged = StagedBatch(rows, None, days, rejected)
+        staged = StagedBatch(rows, None, days, rejected, read)
         with self._lock:
             counts = self._counts.setdefault(file_no, FileCounts())
             counts.read += read
@@ -230,6 +234,29 @@ class StagingSession:
             pieces.append(rows)
         return pa.concat_tables(pieces)
 
+    def staged_rows(self, nos: list[int]) -> int:
+        """Rows (all dates) in staged batches NOS."""
+        return sum(self.batches[no].num_rows for no in nos)
+
+    def staged_reader(self, nos: list[int]) -> pa.RecordBatchReader:
+        """The staged rows of batches NOS, streamed: a spilled batch is read piece by piece, and
+        each piece freed once DuckDB has taken it (no mapped file held whole)."""
+        first = self.batches[nos[0]]
+        schema = first.rows.schema if first.rows is not None else pa.ipc.open_file(str(first.path)).schema
+
+        def pieces() -> Iterator[pa.RecordBatch]:
+            for no in nos:
+                staged = self.batches[no]
+                if staged.rows is not None:
+                    yield from staged.rows.to_batches()
+                    continue
+                with pa.OSFile(str(staged.path)) as source:
+                    spilled = pa.ipc.open_file(source)
+                    for i in range(spilled.num_record_batches):
+                        yield spilled.get_batch(i)
+
+        return pa.RecordBatchReader.from_batches(schema, pieces())
+
     def staged_tables(self, nos: list[int] | None = None) -> pa.Table:
         """The staged rows of batches NOS (default: all), as one table."""
         chosen = self.batches if nos is None else [self.batches[no] for no in nos]
@@ -241,7 +268,7 @@ class StagingSession:
 
     def write_rejects(self, path: Path, run_id: str, files: list[str]) -> None:
         nos = [no for no, staged in enumerate(self.batches) if staged.rejected]
-        self.con.register("ingest_staged", self.staged_tables(nos))
+        self.con.register("ingest_staged", self.staged_reader(nos))
         try:
             run_query(self.con, "ingest_write_rejects", {"run_id": run_id, "files": files, "path": str(path)})
         finally:
@@ -315,11 +342,14 @@ class DayMerger:
         """Merge DAY's events from the STAGED batches with its current partition file; say what is new.
 
         A date with no partition yet whose staged events all hash differently holds no
-        duplicate: its events are all new as they are, and the merge statement is skipped.
+        duplicate: its events are all new as they are, and the merge statement is skipped
+        (if its batches hold at most FAST_DATE_ROWS rows: that path holds the date in memory).
+        Else the statement merges it inside DuckDB, which spills beyond its memory limit.
         """
         start = datetime.fromisoformat(day + "T00:00:00+00:00")
         end = start + _ONE_DAY
-        if existing is None:
+        self._merged = None
+        if existing is None and self._session.staged_rows(staged) <= FAST_DATE_ROWS:
             rows = self._session.day_rows(staged, start, end)
             if pc.count_distinct(rows.column("h")).as_py() == rows.num_rows:
                 self.fast += 1
@@ -330,25 +360,19 @@ class DayMerger:
                     NewEvents(r["file_no"], r["instance"], r["ts_count"], r["ts_min"], r["ts_max"]) for r in news.to_pylist()
                 ]
         params: dict[str, Any] = {"existing": [str(existing or self._empty_events)], "day_start": start, "day_end": end}
-        self.con.register("ingest_staged", self._session.staged_tables(staged))
+        self.con.register("ingest_staged", self._session.staged_reader(staged))
         try:
-            merged = self.con.sql(load_query("ingest_merge_partition"), params=params).to_arrow_table()
+            run_query(self.con, "ingest_merge_partition", params)
         finally:
             self.con.unregister("ingest_staged")
-        return self._new_events(merged)
-
-    def _new_events(self, merged: pa.Table) -> list[NewEvents]:
-        self._merged = merged
-        self.con.register("ingest_merged", merged)
-        try:
-            rows = run_query(self.con, "ingest_new_events").fetchall()
-        finally:
-            self.con.unregister("ingest_merged")
+        rows = run_query(self.con, "ingest_new_events").fetchall()
         return [NewEvents(int(no), inst, int(n), first, last) for no, inst, n, first, last in rows]
 
     def write_day(self, path: Path) -> None:
         """Write the day merged last as the partition file PATH, sorted by instance, ts, session_id."""
-        assert self._merged is not None
+        if self._merged is None:  # merged by the statement, in DuckDB: sorted and written there
+            run_query(self.con, "ingest_write_partition", {"path": str(path)})
+            return
         merged, self._merged = self._merged, None
         # pyarrow sorts in about half the CPU time of DuckDB's ORDER BY here (it gathers the rows
         # once), and its Parquet writer, told which columns are worth a dictionary, in 40%.
