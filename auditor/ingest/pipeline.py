@@ -1,9 +1,10 @@
 """``ingest``: connection-log files into the warehouse, validated and without duplicates.
 
 The run in one transaction: read each file in batches (a reader thread cuts
-lines while DuckDB validates the previous batch), stage them, merge each UTC
-date the run touched with its partition, then write the rejects, the ingest log
-and ``meta["pending_audit"]``; the warehouse commits all of it at once or none.
+lines while DuckDB validates earlier batches, two at a time), stage them, merge
+each UTC date the run touched with its partition (two dates at a time), then
+write the rejects, the ingest log and ``meta["pending_audit"]``; the warehouse
+commits all of it at once or none.
 """
 
 from __future__ import annotations

@@ -3,22 +3,24 @@
 Each batch of raw lines is parsed, validated and normalised by one SQL statement
 (queries/ingest_fields_*.sql, queries/ingest_stage.sql) into an Arrow table,
 kept in memory up to STAGED_MEMORY_BYTES and beyond that written to an Arrow
-IPC file in the run's scratch folder and read back by memory map (staging
-Parquet files cost a third of the statement to write and more to read back).
-Once every file is read, each UTC date the run touched is merged with that
-date's current partition in one statement (queries/ingest_merge_partition.sql),
-which is where duplicates — in one file, across files, or across runs — are
-found. Memory stays bounded by the in-memory budget, a batch and one date
-partition, never by the input's size.
+IPC file in the run's scratch folder (staging Parquet files cost a third of the
+statement to write, and more to read back). Once every file is read, each UTC
+date the run touched is merged: a new date whose staged events all hash
+differently holds no duplicate and is sorted and written by pyarrow; any other
+date is merged with its current partition by one statement
+(queries/ingest_merge_partition.sql), which is where duplicates — in one file,
+across files, or across runs — are found, inside DuckDB, which spills beyond
+its memory limit. Memory stays bounded by the in-memory budget, a few batches
+and FAST_DATE_ROWS, never by the input's size.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
