@@ -2,14 +2,14 @@
 -- Defines the table macro `ingest_fields(guard)` (same columns as queries/ingest_fields_jsonl.sql; guard is
 -- unused: nothing here can fail on bad input; `unknown` is
 -- always NULL since a CSV file's unknown columns are named from its header) over the Arrow batch
--- `ingest_batch` (line BIGINT, raw VARCHAR ending in its line break, problem VARCHAR: NULL, or why the line cannot be read).
+-- `ingest_batch` (file_no INTEGER, line BIGINT, raw VARCHAR ending in its line break, problem VARCHAR: NULL, or why the line cannot be read).
 -- Reads the variable ingest_csv_header (set by queries/ingest_set_csv_header.sql). No parameters.
 -- RFC 4180 quoting: a field may be enclosed in double quotes, and may then hold commas and doubled
 -- quotes (""); a quote anywhere else, or an unclosed one, makes the row malformed. One row is one
 -- line: a quoted field cannot hold a line break. An empty field means the field is absent.
 CREATE OR REPLACE TEMP MACRO ingest_fields(guard) AS TABLE
 WITH numbered AS (
-    SELECT line, raw, problem, contains(raw, '"') AS quoted
+    SELECT file_no, line, raw, problem, contains(raw, '"') AS quoted
     FROM ingest_batch
     -- CASE, not OR: DuckDB reorders an OR's terms and trimmed every line first (0.9 CPU-s per 1M
     -- lines); the first test settles almost every line without trimming it.
@@ -18,6 +18,7 @@ WITH numbered AS (
 ),
 split AS (
     SELECT
+        file_no,
         line,
         raw,
         problem,
@@ -44,6 +45,7 @@ fields AS (
     FROM split
 )
 SELECT
+    file_no,
     line,
     raw,
     CASE

@@ -1,7 +1,7 @@
 -- ingest_fields_jsonl: the fields of each JSON Lines line of the batch being ingested, as text.
--- Defines the table macro `ingest_fields(guard)` (line, raw, parse_error, ts, instance, event, session_id, seats,
+-- Defines the table macro `ingest_fields(guard)` (file_no, line, raw, parse_error, ts, instance, event, session_id, seats,
 -- user, user_type, device, app, auth_flow, reason, unknown) over the Arrow batch `ingest_batch`
--- (line BIGINT, raw VARCHAR ending in its line break, problem VARCHAR: NULL, or why the line cannot be read) that ingest registers.
+-- (file_no INTEGER, line BIGINT, raw VARCHAR ending in its line break, problem VARCHAR: NULL, or why the line cannot be read) that ingest registers.
 -- queries/ingest_stage.sql validates and normalises it. No parameters.
 -- With guard, json_valid guards the extraction; without, malformed JSON makes the statement fail,
 -- and ingest runs it again with guard: checking every line first costs 10% of staging, and almost
@@ -12,6 +12,7 @@
 CREATE OR REPLACE TEMP MACRO ingest_fields(guard) AS TABLE
 WITH parsed AS (
     SELECT
+        file_no,
         line,
         raw,
         problem,
@@ -26,6 +27,7 @@ WITH parsed AS (
                ELSE trim(raw, e' \t\r\n') <> '' END
 )
 SELECT
+    file_no,
     line,
     raw,
     CASE

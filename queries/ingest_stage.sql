@@ -1,7 +1,7 @@
 -- ingest_stage: validate and normalise one batch of lines (ingest keeps the rows as a staged Arrow table).
 -- Reads the table macro `ingest_fields` (queries/ingest_fields_jsonl.sql or ingest_fields_csv.sql).
--- Parameters: $file_no INTEGER — the input file's number in this run;
--- $guard BOOLEAN — passed to ingest_fields (false: malformed JSON fails the statement);
+-- The batch may hold lines of several input files, each line with its file's number (file_no).
+-- Parameters: $guard BOOLEAN — passed to ingest_fields (false: malformed JSON fails the statement);
 -- $trim BOOLEAN — false when the reader saw that no field of the batch starts or ends with a space.
 -- Returns one row per line that is not blank: file_no, line, the event's 11 normalised columns, and for
 -- a rejected line its reject_reason (NULL for a valid event) and raw text (without its line break);
@@ -14,6 +14,7 @@
 -- skipped when $trim says no value can need it.
 WITH cleaned AS (
     SELECT
+        file_no,
         line,
         raw,
         parse_error,
@@ -64,7 +65,7 @@ judged AS (
 ),
 staged AS (
     SELECT
-        CAST($file_no AS INTEGER) AS file_no,
+        file_no,
         line,
         CASE WHEN reject_reason IS NULL THEN ts END AS ts,
         instance,

@@ -382,3 +382,43 @@ def test_partition_order_is_instance_ts_session(data: list[tuple], tied_share: f
     got = [(r["instance"].encode(), r["ts"], r["session_id"] is None, r["session_id"] or "") for r in table.take(order).to_pylist()]
     assert got == sorted(got)
     assert sorted(order.tolist() if hasattr(order, "tolist") else order.to_pylist()) == list(range(len(data)))
+
+
+def test_small_files_staged_together_keep_their_own_figures(tmp_path: Path) -> None:
+    """Small files of one format and header are staged in one statement: each keeps its counts,
+    unknown fields, rejects and duplicates, as when each is staged alone."""
+    from auditor.ingest import ingest, reader
+    from auditor.warehouse import Warehouse
+    from tests.ingest_support import csv_lines, event, rows, write_events
+
+    a = [event(ts=f"2026-10-01T08:0{i}:00Z", session_id=f"a{i}") for i in range(4)]
+    b = [event(ts=f"2026-10-02T08:0{i}:00Z", session_id=f"b{i}") for i in range(3)]
+    inputs = [
+        write_lines(tmp_path / "1.jsonl", [*(json.dumps(e) for e in a), "{broken"]),
+        write_lines(tmp_path / "2.jsonl", [json.dumps(dict(b[0], extra=1)), *(json.dumps(e) for e in b[1:]), json.dumps(a[0])]),
+        write_lines(tmp_path / "3.csv", csv_lines(b, columns=("ts", "instance", "event", "session_id"))),
+        write_lines(tmp_path / "4.csv", [*csv_lines(a[:2], columns=("ts", "instance", "event", "session_id")), "x,y"]),
+        write_lines(tmp_path / "5.csv", csv_lines(a[2:], columns=("instance", "ts", "event", "session_id", "note"))),
+        write_events(tmp_path / "6.jsonl", [event(ts="2026-10-01T09:00:00Z", event="nope")]),
+    ]
+    figures = [(f.path.name, f.read, f.accepted, f.duplicates, f.rejected, f.unknown_fields) for f in ingest(Warehouse.open(tmp_path / "wh", create=True), inputs).files]
+    assert figures == [
+        ("1.jsonl", 5, 4, 0, 1, []),
+        ("2.jsonl", 4, 3, 1, 0, ["extra"]),
+        ("3.csv", 3, 0, 3, 0, []),
+        ("4.csv", 3, 0, 2, 1, []),
+        ("5.csv", 2, 0, 2, 0, ["note"]),
+        ("6.jsonl", 1, 0, 0, 1, []),
+    ]
+    reasons = rows(tmp_path / "wh", "SELECT file, line, reason FROM rejects ORDER BY file, line")
+    assert [(Path(f).name, line, reason) for f, line, reason in reasons] == [
+        ("1.jsonl", 5, "malformed JSON"), ("4.csv", 4, "malformed CSV row: wrong number of fields"), ("6.jsonl", 1, "unknown event"),
+    ]
+    # the same with every file staged alone
+    alone = Warehouse.open(tmp_path / "alone", create=True)
+    old = reader.CHUNK_BYTES
+    reader.CHUNK_BYTES = 1
+    try:
+        assert [(f.path.name, f.read, f.accepted, f.duplicates, f.rejected, f.unknown_fields) for f in ingest(alone, inputs).files] == figures
+    finally:
+        reader.CHUNK_BYTES = old

@@ -71,6 +71,26 @@ class StagedBatch:
     days: list[date]
     rejected: int
     num_rows: int
+    #: Per date, (offset, length) of its rows, if the rows come date by date ({} if not).
+    _runs: dict[date, tuple[int, int]] | None = None
+
+    def day_run(self, rows: pa.Table, day: date) -> tuple[int, int] | None:
+        """(offset, length) of DAY's rows in ROWS (this batch's), when the batch has no reject and
+        its rows come date by date; else None."""
+        if self.rejected:
+            return None
+        if self._runs is None:
+            micros = rows.column("ts").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
+            day_numbers = np.floor_divide(micros, 86_400_000_000)
+            steps = np.diff(day_numbers)
+            if (steps < 0).any():
+                self._runs = {}
+            else:
+                starts = np.r_[0, np.flatnonzero(steps) + 1]
+                stops = np.r_[starts[1:], len(day_numbers)]
+                epoch = date(1970, 1, 1)
+                self._runs = {epoch + timedelta(days=int(day_numbers[a])): (int(a), int(b - a)) for a, b in zip(starts, stops)}
+        return self._runs.get(day) if self._runs else None
 
     def table(self) -> pa.Table:
         if self.rows is not None:
@@ -80,22 +100,36 @@ class StagedBatch:
         return pa.ipc.open_file(pa.memory_map(str(self.path))).read_all()
 
 
-def _summary(rows: pa.Table) -> tuple[int, int, set[str], list[date]]:
-    """Of one staged batch: lines read (not blank), rejected, the unknown field names seen,
-    and the UTC dates of its valid events (a rejected line has no ts)."""
-    read = rows.num_rows
-    rejected = read - rows.column("reject_reason").null_count
+def _summary(rows: pa.Table) -> tuple[dict[int, tuple[int, int, set[str]]], list[date]]:
+    """Of one staged batch: per input file, lines read (not blank), rejected and the unknown field
+    names seen; and the UTC dates of its valid events (a rejected line has no ts)."""
+    per_file: dict[int, tuple[int, int, set[str]]] = {}
+    counts = rows.group_by("file_no").aggregate([("line", "count"), ("reject_reason", "count")])
+    for r in counts.to_pylist():
+        per_file[r["file_no"]] = (r["line_count"], r["reject_reason_count"], set())
     unknown_col = rows.column("unknown")
-    unknown = set() if unknown_col.null_count == read else set(pc.unique(pc.list_flatten(unknown_col)).to_pylist())
+    if unknown_col.null_count < rows.num_rows:
+        named = rows.filter(pc.is_valid(unknown_col)).select(["file_no", "unknown"]).to_pylist()
+        for r in named:
+            per_file[r["file_no"]][2].update(r["unknown"])
     ts = rows.column("ts")
     first, last = pc.min_max(ts).values()
     if not first.is_valid:
-        return read, rejected, unknown, []
+        return per_file, []
     if first.as_py().date() == last.as_py().date():
-        return read, rejected, unknown, [first.as_py().date()]
+        return per_file, [first.as_py().date()]
     micros = pc.drop_null(ts).cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
     day_numbers = np.unique(np.floor_divide(micros, 86_400_000_000))
-    return read, rejected, unknown, [date(1970, 1, 1) + timedelta(days=int(d)) for d in day_numbers]
+    return per_file, [date(1970, 1, 1) + timedelta(days=int(d)) for d in day_numbers]
+
+
+#: A batch as staging reads it: the reader's lines, each with its input file's number.
+STAGE_BATCH_SCHEMA = BATCH_SCHEMA.append(pa.field("file_no", pa.int32()))
+
+
+def with_file_no(batch: pa.Table, file_no: int) -> pa.Table:
+    """BATCH (the reader's lines of one file) with the file's number on every line."""
+    return batch.append_column(pa.field("file_no", pa.int32()), pa.array(np.full(batch.num_rows, file_no, np.int32)))
 
 
 @dataclass
@@ -149,7 +183,7 @@ class StagingSession:
                 self._cursors.append(con)
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")
-            con.register("ingest_batch", BATCH_SCHEMA.empty_table())
+            con.register("ingest_batch", STAGE_BATCH_SCHEMA.empty_table())
             stager = self._local.stager = _Stager(con)
         return stager
 
@@ -163,9 +197,9 @@ class StagingSession:
             run_query(stager.con, f"ingest_fields_{fmt}")
             stager.format = fmt
 
-    def stage(self, batch: pa.Table, file_no: int, *, guard: bool = False) -> None:
-        """Validate BATCH (lines of input file FILE_NO) into a staged batch, on this thread's
-        connection (``begin_file`` first).
+    def stage(self, batch: pa.Table, file_no: int | None = None, *, guard: bool = False) -> None:
+        """Validate BATCH (lines of input file FILE_NO, or of the files its ``file_no`` column
+        names) into a staged batch, on this thread's connection (``begin_file`` first).
 
         First without checking each line's JSON (the common batch has none broken);
         if a line is malformed that statement fails, and the batch is staged again
@@ -173,7 +207,10 @@ class StagingSession:
         """
         con = self._stager().con
         trim = (batch.schema.metadata or {}).get(PADDED_KEY) != b"0"
-        params: dict[str, Any] = {"file_no": file_no, "guard": guard, "trim": trim}
+        if "file_no" not in batch.column_names:
+            assert file_no is not None
+            batch = with_file_no(batch, file_no)
+        params: dict[str, Any] = {"guard": guard, "trim": trim}
         con.register("ingest_batch", batch)
         try:
             try:
@@ -185,17 +222,19 @@ class StagingSession:
                     self.guarded += 1
                 rows = con.sql(load_query("ingest_stage"), params=dict(params, guard=True)).to_arrow_table()
         finally:
-            con.register("ingest_batch", BATCH_SCHEMA.empty_table())
-        self._keep(rows, file_no)
+            con.register("ingest_batch", STAGE_BATCH_SCHEMA.empty_table())
+        self._keep(rows)
 
-    def _keep(self, rows: pa.Table, file_no: int) -> None:
-        read, rejected, unknown, days = _summary(rows)
-        staged = StagedBatch(rows, None, days, rejected, read)
+    def _keep(self, rows: pa.Table) -> None:
+        per_file, days = _summary(rows)
+        rejected = sum(r for _, r, _ in per_file.values())
+        staged = StagedBatch(rows, None, days, rejected, rows.num_rows)
         with self._lock:
-            counts = self._counts.setdefault(file_no, FileCounts())
-            counts.read += read
-            counts.rejected += rejected
-            counts.unknown_fields = sorted(set(counts.unknown_fields) | unknown)
+            for file_no, (read, rejected_here, unknown) in per_file.items():
+                counts = self._counts.setdefault(file_no, FileCounts())
+                counts.read += read
+                counts.rejected += rejected_here
+                counts.unknown_fields = sorted(set(counts.unknown_fields) | unknown)
             if not rows.num_rows:
                 return
             spill = self._in_memory + rows.nbytes > STAGED_MEMORY_BYTES
@@ -231,8 +270,12 @@ class StagingSession:
             staged = self.batches[no]
             rows = staged.table()
             if len(staged.days) > 1 or staged.rejected:
-                ts = rows.column("ts")
-                rows = rows.filter(pc.and_(pc.greater_equal(ts, pa.scalar(start, ts.type)), pc.less(ts, pa.scalar(end, ts.type))))
+                run = staged.day_run(rows, start.date())
+                if run is not None:  # the date's rows are one run of the batch (files of one date each)
+                    rows = rows.slice(*run)
+                else:
+                    ts = rows.column("ts")
+                    rows = rows.filter(pc.and_(pc.greater_equal(ts, pa.scalar(start, ts.type)), pc.less(ts, pa.scalar(end, ts.type))))
             pieces.append(rows)
         return pa.concat_tables(pieces)
 
