@@ -15,8 +15,9 @@ partitions it touches. The tables equal those of a full audit of all the data.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -116,34 +117,27 @@ def run_audit(
             # Reports rendered later (by nightly or demo, without --plans) need the prices.
             meta_inputs["plans_toml"] = catalogue.text
         settings = _settings(period_from, period_to, tolerance)
-        with warehouse.transaction() as tx:
-            con = warehouse.connect()
-            try:
-                scratch = warehouse.scratch_dir()
-                _configure(con, scratch)
-                _define_inputs(con, rows, policy)
-                run_query(con, "audit_events_all")
-                run_query(con, "audit_state_none")
-                con.register("a_day_floor", pa.table({"instance": pa.array([], pa.string()),
-                                                      "first_day": pa.array([], pa.date32())}))
-                for table in OUTPUTS:
-                    con.register(f"a_kept_{table}", _empty_with_part(table))
-                run_query(con, "audit_instances")
-                max_ts = con.execute(load_query("audit_max_ts")).fetchone()[0]
-                _compute(con, policy, max_ts, lambda: [run_query(con, name) for name in FULL_DAY_INPUTS])
-                run_query(con, "audit_period_days_all")
-                run_query(con, "audit_summary_inputs_daily")
-                run_query(con, "audit_summary_inputs_levels")
-                _summarise(con, settings)
-                if store_entitlements:
-                    tx.clear("entitlements")
-                    tx.write("entitlements", "all", to_arrow(rows))
-                for table in OUTPUTS:
-                    tx.clear(table)
-                result = _write_outputs(con, tx, scratch)
-                facts = _run_facts(con)
-            finally:
-                con.close()
+        with warehouse.transaction() as tx, _engine_connection(warehouse, rows, policy) as (con, scratch):
+            run_query(con, "audit_events_all")
+            run_query(con, "audit_state_none")
+            con.register("a_day_floor", pa.table({"instance": pa.array([], pa.string()),
+                                                  "first_day": pa.array([], pa.date32())}))
+            for table in OUTPUTS:
+                con.register(f"a_kept_{table}", _empty_with_part(table))
+            run_query(con, "audit_instances")
+            max_ts = con.execute(load_query("audit_max_ts")).fetchone()[0]
+            _compute(con, policy, max_ts, lambda: [run_query(con, name) for name in FULL_DAY_INPUTS])
+            run_query(con, "audit_period_days_all")
+            run_query(con, "audit_summary_inputs_daily")
+            run_query(con, "audit_summary_inputs_levels")
+            _summarise(con, settings)
+            if store_entitlements:
+                tx.clear("entitlements")
+                tx.write("entitlements", "all", to_arrow(rows))
+            for table in OUTPUTS:
+                tx.clear(table)
+            result = _write_outputs(con, tx, scratch)
+            facts = _run_facts(con)
             tx.meta.pop("pending_audit", None)
             tx.meta["audit_inputs"] = meta_inputs
             tx.meta["audit"] = {**settings, **facts, "finished_at": _now()}
@@ -173,20 +167,29 @@ def reaudit_pending(warehouse: Warehouse, *, policy: Policy = DEFAULT_POLICY) ->
                              policy=policy)
         rows = _stored_entitlements(warehouse)
         settings = _settings(settings_from, settings_to, tolerance)
-        with warehouse.transaction() as tx:
-            con = warehouse.connect()
-            try:
-                scratch = warehouse.scratch_dir()
-                _configure(con, scratch)
-                _define_inputs(con, rows, policy)
-                result = _reaudit(con, tx, scratch, warehouse, rows, pending, last, settings, policy)
-            finally:
-                con.close()
+        with warehouse.transaction() as tx, _engine_connection(warehouse, rows, policy) as (con, scratch):
+            result = _reaudit(con, tx, scratch, warehouse, rows, pending, last, settings, policy)
             tx.meta.pop("pending_audit", None)
         return result
 
 
 # --- the engine ----------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _engine_connection(
+    warehouse: Warehouse, rows: list[Entitlement], policy: Policy
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+    """A configured connection with the entitlements and policy registered, and a scratch folder."""
+    con = warehouse.connect()
+    try:
+        scratch = warehouse.scratch_dir()
+        _configure(con, scratch)
+        _define_inputs(con, rows, policy)
+        yield con, scratch
+    finally:
+        con.close()
+
+
 
 def _define_inputs(con: duckdb.DuckDBPyConnection, rows: list[Entitlement], policy: Policy) -> None:
     con.register("a_entitlements_in", to_arrow(rows))

@@ -135,7 +135,7 @@ def run_nightly(
 
 def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress: bool) -> None:
     """Hand ingest the files under LOGS that it may not know; count the rest as skipped."""
-    from auditor.ingest import ingest
+    from auditor.ingest import ingest, known_file_hashes
     from auditor.ingest.sources import find_sources
 
     t = time.perf_counter()
@@ -144,7 +144,7 @@ def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress:
     # then no longer matches its entry, and is read again the next night.
     identities = {s.path: nightly_files.identity(s.path) for s in sources}
     remembered = nightly_files.load(warehouse)
-    held = _known_hashes(warehouse) if remembered else set()
+    held = known_file_hashes(warehouse) if remembered else set()
     cache = {key: sha for key in identities.values() if key and (sha := remembered.get(key)) in held}
     unread = [s.path for s in sources if identities[s.path] not in cache]
     record.files_seen = len(sources)
@@ -160,14 +160,6 @@ def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress:
     if cache != remembered:
         nightly_files.save(warehouse, cache)
     record.ingest_s = time.perf_counter() - t
-
-
-def _known_hashes(warehouse: Warehouse) -> set[str]:
-    con = warehouse.connect()
-    try:
-        return {sha for (sha,) in run_query(con, "ingest_known_files").fetchall()}
-    finally:
-        con.close()
 
 
 def _audit_stage(

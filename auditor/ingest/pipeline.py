@@ -71,7 +71,7 @@ def ingest(
         scratch = warehouse.scratch_dir()
         session = StagingSession(scratch)
         try:
-            known = _known_hashes(warehouse) if skip_known_files else set()
+            known = known_file_hashes(warehouse) if skip_known_files else set()
             total = sum(s.size for s in sources.files)
             with ReadProgress(progress, total) as bar:
                 files = _stage_files(session, sources.files, known, skip_known_files, bar)
@@ -87,7 +87,8 @@ def ingest(
     return IngestResult(run_id, started, finished, files, new_spans, sources.ignored)
 
 
-def _known_hashes(warehouse: Warehouse) -> set[str]:
+def known_file_hashes(warehouse: Warehouse) -> set[str]:
+    """The SHA-256 of every file some committed ingest run read (from ingest_log)."""
     con = warehouse.connect()
     try:
         return {sha for (sha,) in run_query(con, "ingest_known_files").fetchall()}
