@@ -8,14 +8,18 @@ events) with `auditor.generate`, ingests it with `auditor ingest`, then prints:
 - `auditor audit` from the warehouse to all tables (a child process; peak RSS from
   wait4), and within it the sweep's part (sessions -> usage steps, breaches, days,
   daily usage), measured in a second, instrumented run;
-- a plain Python sweep computing the daily peaks and time over the limit from the
-  same sessions, on a subset of instances, scaled by counted sessions;
-- the `staircase` library doing the same on the same subset, scaled likewise;
+- a plain Python sweep (dicts, sorted change points, bisect) computing the same rows as
+  that sweep part - usage_steps, breaches and daily_usage, every column - from the same
+  sessions, on a subset of instances, scaled by counted sessions; the run checks that its
+  rows equal the engine's for the subset and stops with the first difference if not;
+- the `staircase` library computing the daily peaks and seconds over the limit on the same
+  subset (checked against the engine's daily_usage likewise), scaled likewise;
 - the ratios against the targets (audit <= 3x floor, >= 20x faster than the plain
   sweep, sweep faster than staircase, RSS < 4 GB), and the load average.
 
     /tmp/venv/bin/python benchmarks/bench_audit.py                      # the issue's size
     /tmp/venv/bin/python benchmarks/bench_audit.py --instances 500     # a quick look
+    /tmp/venv/bin/python benchmarks/bench_audit.py --peers-only        # peers vs the stored tables
 
 Generated data and the warehouse are kept under --work and reused when the size
 and seed are unchanged. Figures on a busy machine mean little: look at the load.
@@ -33,12 +37,15 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 START = date(2026, 10, 1)
-SWEEP_STEPS = ("audit_usage_steps", "audit_breaches", "audit_days", "audit_daily_usage")
+#: The engine's statements that turn sessions into usage_steps, breaches and daily_usage: the
+#: work the plain sweep does. (audit_daily_levels is not among them: it feeds the p95 summary.)
+SWEEP_STEPS = ("audit_usage_steps", "audit_breaches", "audit_days", "audit_piece_days", "audit_daily_usage")
 
 
 def load() -> str:
@@ -124,104 +131,325 @@ def instrumented(wh_path: Path) -> None:
 
 
 # --- the peers ----------------------------------------------------------------------
+#
+# Both peers start from the same inputs, read from the warehouse before any clock starts:
+# per instance its counted sessions of positive length, its entitlements, its time zone
+# (its latest entitlement's, UTC without one) and its refused logins. Instants are integer
+# microseconds since the epoch, UTC: what a TIMESTAMPTZ is inside DuckDB too.
 
-def subset_inputs(wh_path: Path, count: int):
-    """Counted sessions of positive length, limits and time zones of the first COUNT instances."""
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+US = timedelta(microseconds=1)
+FLOAT_TOLERANCE = 1e-6  # seconds: duration_s and seconds_over_limit
+
+
+@dataclass
+class Inputs:
+    names: list[str]
+    #: start, end, seats, user, device of each counted segment of positive length, by start
+    sessions: dict[str, list[tuple[int, int, int, str | None, str | None]]]
+    #: valid_from, valid_to (None: open-ended), seat_limit of each entitlement, by valid_from
+    limits: dict[str, list[tuple[int, int | None, int]]]
+    zones: dict[str, str]
+    #: the instants of the instance's login_failed events, in order
+    denials: dict[str, list[int]]
+    subset_sessions: int
+    total_sessions: int
+
+
+def subset_inputs(wh_path: Path, count: int) -> Inputs:
+    """The peers' inputs for COUNT instances spread evenly over the fleet's sorted names."""
     from auditor.warehouse import Warehouse
 
     con = Warehouse.open(wh_path).connect()
-    names = [r[0] for r in con.execute("SELECT DISTINCT instance FROM sessions ORDER BY 1 LIMIT $n", {"n": count}).fetchall()]
-    sessions = con.execute(
-        "SELECT instance, start_ts, end_ts, seats FROM sessions "
+    every = [r[0] for r in con.execute("SELECT DISTINCT instance FROM sessions ORDER BY 1").fetchall()]
+    names = every[:: max(1, len(every) // count)][:count]
+    params = {"names": names}
+    sessions: dict[str, list] = defaultdict(list)
+    for inst, *row in con.execute(
+        "SELECT instance, epoch_us(start_ts), epoch_us(end_ts), seats, \"user\", device FROM sessions "
         "WHERE counted AND end_ts > start_ts AND list_contains($names, instance) ORDER BY instance, start_ts",
-        {"names": names},
-    ).fetchall()
-    ents = con.execute(
-        "SELECT instance, valid_from_ts, valid_to_ts, seat_limit, timezone FROM entitlements ORDER BY instance, valid_from_ts"
-    ).fetchall()
-    total = con.execute("SELECT count(*) FROM sessions WHERE counted AND end_ts > start_ts").fetchone()[0]
-    by_instance: dict[str, list] = defaultdict(list)
-    for inst, s, e, k in sessions:
-        by_instance[inst].append((s, e, k))
+        params,
+    ).fetchall():
+        sessions[inst].append(tuple(row))
     limits: dict[str, list] = defaultdict(list)
     zones: dict[str, str] = {}
-    for inst, vf, vt, lim, tz in ents:
+    for inst, vf, vt, lim, tz in con.execute(
+        "SELECT instance, epoch_us(valid_from_ts), epoch_us(valid_to_ts), seat_limit, timezone FROM entitlements "
+        "WHERE list_contains($names, instance) ORDER BY instance, valid_from_ts",
+        params,
+    ).fetchall():
         limits[inst].append((vf, vt, lim))
-        zones[inst] = tz
-    return by_instance, limits, zones, len(sessions), total
+        zones[inst] = tz  # the latest row's zone wins
+    denials: dict[str, list] = defaultdict(list)
+    for inst, ts in con.execute(
+        "SELECT instance, epoch_us(ts) FROM events WHERE event = 'login_failed' AND list_contains($names, instance) "
+        "ORDER BY instance, ts",
+        params,
+    ).fetchall():
+        denials[inst].append(ts)
+    total = con.execute("SELECT count(*) FROM sessions WHERE counted AND end_ts > start_ts").fetchone()[0]
+    return Inputs(names, dict(sessions), dict(limits), zones, dict(denials),
+                  sum(len(v) for v in sessions.values()), total)
 
 
-def day_edges(first: datetime, last: datetime, tz: str) -> list[datetime]:
-    z = ZoneInfo(tz)
-    d = first.astimezone(z).date()
-    end = last.astimezone(z).date() + timedelta(days=1)
-    edges = []
-    while d <= end:
-        edges.append(datetime(d.year, d.month, d.day, tzinfo=z).astimezone(timezone.utc))
-        d += timedelta(days=1)
-    return edges
+def local_date(us: int, zone: ZoneInfo) -> date:
+    return (EPOCH + timedelta(microseconds=us)).astimezone(zone).date()
 
 
-def plain_sweep(by_instance, limits, zones) -> dict:
-    """Daily peaks and seconds over the limit, by loops over sorted change points."""
-    out = {}
-    for inst, segs in by_instance.items():
-        changes: dict[datetime, int] = defaultdict(int)
-        for s, e, k in segs:
+def midnight_us(d: date, zone: ZoneInfo) -> int:
+    return (datetime(d.year, d.month, d.day, tzinfo=zone) - EPOCH) // US
+
+
+def limit_at(ents: list[tuple[int, int | None, int]], starts: list[int], t: int) -> int | None:
+    """The seat limit in force at instant T (entitlements of one instance never overlap)."""
+    i = bisect.bisect_right(starts, t) - 1
+    if i < 0 or (ents[i][1] is not None and t >= ents[i][1]):
+        return None
+    return ents[i][2]
+
+
+def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
+    """The engine's usage_steps, breaches and daily_usage rows for the subset, in plain Python.
+
+    Per instance: the +seats/-seats change points in a dict, sorted once, swept with a
+    running level (all changes of an instant apply together); pieces merged while
+    (level, limit) stay the same; breaches from adjacent over-limit pieces; local days
+    as a list of UTC edges, each piece, segment, breach and denial placed by bisect.
+    """
+    steps_out: list[tuple] = []
+    breaches_out: list[tuple] = []
+    daily_out: list[tuple] = []
+    for inst in inp.names:
+        segs = inp.sessions.get(inst, [])
+        ents = inp.limits.get(inst, [])
+        denials = inp.denials.get(inst, [])
+        zone = ZoneInfo(inp.zones.get(inst, "UTC"))
+        ent_starts = [vf for vf, _, _ in ents]
+
+        changes: dict[int, int] = defaultdict(int)
+        for s, e, k, _, _ in segs:
             changes[s] += k
             changes[e] -= k
-        for vf, vt, _ in limits.get(inst, []):
+        for vf, vt, _ in ents:  # pieces split where the limit changes
             changes[vf] += 0
             if vt is not None:
                 changes[vt] += 0
         instants = sorted(changes)
-        edges = day_edges(instants[0], instants[-1], zones.get(inst, "UTC"))
-        ent = limits.get(inst, [])
-        starts = [vf for vf, _, _ in ent]
-        peaks = [0] * len(edges)
-        over = [0.0] * len(edges)
-        level = 0
+        steps: list[list] = []  # [start, end, seats_in_use, seat_limit]
+        level, j = 0, -1
         for a, b in zip(instants, instants[1:]):
             level += changes[a]
-            if level <= 0:
+            while j + 1 < len(ents) and ents[j + 1][0] <= a:
+                j += 1
+            if level == 0:
                 continue
-            i = bisect.bisect_right(starts, a) - 1
-            limit = ent[i][2] if i >= 0 and (ent[i][1] is None or a < ent[i][1]) else None
-            day = bisect.bisect_right(edges, a) - 1
-            while day < len(edges) - 1 and edges[day] < b:
-                lo, hi = max(a, edges[day]), min(b, edges[day + 1])
-                peaks[day] = max(peaks[day], level)
-                if limit is not None and level > limit:
-                    over[day] += (hi - lo).total_seconds()
-                day += 1
-        out[inst] = (peaks, over)
+            limit = ents[j][2] if j >= 0 and (ents[j][1] is None or a < ents[j][1]) else None
+            if steps and steps[-1][1] == a and steps[-1][2] == level and steps[-1][3] == limit:
+                steps[-1][1] = b
+            else:
+                steps.append([a, b, level, limit])
+
+        breaches: list[list] = []  # [start, end, peak_seats, peak_at, seat_limit at peak_at, max_excess]
+        current = None
+        for a, b, level, limit in steps:
+            if limit is None or level <= limit:
+                current = None
+            elif current is not None and current[1] == a:
+                current[1] = b
+                if level > current[2]:
+                    current[2], current[3], current[4] = level, a, limit
+                current[5] = max(current[5], level - limit)
+            else:
+                current = [a, b, level, a, limit, level - limit]
+                breaches.append(current)
+
+        steps_out.extend((inst, a, b, level, limit) for a, b, level, limit in steps)
+        breaches_out.extend((inst, a, b, (b - a) / 1e6, peak, at, limit, excess)
+                            for a, b, peak, at, limit, excess in breaches)
+        if not segs and not denials:
+            continue
+
+        # Days run from the first to the last local day with a counted segment or a denial.
+        first = min(x for x in (segs[0][0] if segs else None, denials[0] if denials else None) if x is not None)
+        last = max(max((e for _, e, _, _, _ in segs), default=first + 1) - 1, denials[-1] if denials else first)
+        first_day, last_day = local_date(first, zone), local_date(last, zone)
+        days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+        edges = [midnight_us(d, zone) for d in days] + [midnight_us(last_day + timedelta(days=1), zone)]
+        n = len(days)
+        peak, peak_at, over = [0] * n, [None] * n, [0] * n
+        breach_count, denial_count, sessions = [0] * n, [0] * n, [0] * n
+        users: list[set] = [set() for _ in days]
+        devices: list[set] = [set() for _ in days]
+        for a, b, level, limit in steps:  # a piece counts in every day it overlaps
+            over_limit = limit is not None and level > limit
+            i = bisect.bisect_right(edges, a) - 1
+            while i < n and edges[i] < b:
+                lo = max(a, edges[i])
+                if level > peak[i]:  # pieces come in time order: the first instant at the peak wins
+                    peak[i], peak_at[i] = level, lo
+                if over_limit:
+                    over[i] += min(b, edges[i + 1]) - lo
+                i += 1
+        for br in breaches:
+            breach_count[bisect.bisect_right(edges, br[0]) - 1] += 1
+        for t in denials:
+            denial_count[bisect.bisect_right(edges, t) - 1] += 1
+        for s, e, _, user, device in segs:
+            i = bisect.bisect_right(edges, s) - 1
+            while i < n and edges[i] < e:
+                sessions[i] += 1
+                if user is not None:
+                    users[i].add(user)
+                if device is not None:
+                    devices[i].add(device)
+                i += 1
+        for i, d in enumerate(days):
+            daily_out.append((inst, d, peak[i], peak_at[i], limit_at(ents, ent_starts, edges[i + 1] - 1),
+                              over[i] / 1e6, breach_count[i], denial_count[i], sessions[i],
+                              len(users[i]), len(devices[i])))
+    return {"usage_steps": steps_out, "breaches": breaches_out, "daily_usage": daily_out}
+
+
+#: The engine's rows, in the plain sweep's column order (instants as epoch microseconds).
+ENGINE_ROWS = {
+    "usage_steps": "SELECT instance, epoch_us(step_start), epoch_us(step_end), seats_in_use, seat_limit "
+                   "FROM usage_steps WHERE list_contains($names, instance) ORDER BY instance, step_start",
+    "breaches": "SELECT instance, epoch_us(breach_start), epoch_us(breach_end), duration_s, peak_seats, "
+                "epoch_us(peak_at), seat_limit, max_excess "
+                "FROM breaches WHERE list_contains($names, instance) ORDER BY instance, breach_start",
+    "daily_usage": "SELECT instance, day, peak_seats, epoch_us(peak_at), seat_limit, seconds_over_limit, "
+                   "breach_count, denials, sessions, distinct_users, distinct_devices "
+                   "FROM daily_usage WHERE list_contains($names, instance) ORDER BY instance, day",
+}
+
+
+def engine_rows(wh_path: Path, names: list[str]) -> dict[str, list[tuple]]:
+    from auditor.warehouse import Warehouse
+
+    con = Warehouse.open(wh_path).connect()
+    return {table: con.execute(sql, {"names": names}).fetchall() for table, sql in ENGINE_ROWS.items()}
+
+
+def same_row(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(
+        abs(x - y) <= FLOAT_TOLERANCE if isinstance(x, float) or isinstance(y, float) else x == y
+        for x, y in zip(a, b)
+    )
+
+
+def first_difference(mine: dict[str, list[tuple]], engine: dict[str, list[tuple]]) -> str | None:
+    """None when every table's rows agree; else where they first differ."""
+    for table, theirs in engine.items():
+        ours = sorted(mine[table], key=lambda r: r[:2])
+        for n, (x, y) in enumerate(zip(ours, theirs)):
+            if not same_row(x, y):
+                return f"{table} row {n}: plain sweep {x} != engine {y}"
+        if len(ours) != len(theirs):
+            extra = ours[len(theirs)] if len(ours) > len(theirs) else theirs[len(ours)]
+            return f"{table}: plain sweep {len(ours)} rows, engine {len(theirs)}; first unmatched {extra}"
+    return None
+
+
+def staircase_inputs(inp: Inputs) -> dict[str, tuple]:
+    """Per instance the numpy arrays an analyst would hand staircase (built before the clock)."""
+    import numpy as np
+
+    out = {}
+    for inst in inp.names:
+        segs = inp.sessions.get(inst, [])
+        ents = inp.limits.get(inst, [])
+        out[inst] = (
+            np.array([s for s, _, _, _, _ in segs], dtype="datetime64[us]"),
+            np.array([e for _, e, _, _, _ in segs], dtype="datetime64[us]"),
+            np.array([k for _, _, k, _, _ in segs], dtype=np.int64),
+            np.array([vf for vf, _, _ in ents], dtype="datetime64[us]"),
+            np.array(["NaT" if vt is None else vt for _, vt, _ in ents], dtype="datetime64[us]"),
+            np.array([lim for _, _, lim in ents], dtype=np.int64),
+            np.array(inp.denials.get(inst, []), dtype="datetime64[us]"),
+            inp.zones.get(inst, "UTC"),
+        )
     return out
 
 
-def staircase_sweep(by_instance, limits, zones) -> dict:
-    """The same with staircase: one step function per instance, sliced by local day."""
+def staircase_sweep(arrays: dict[str, tuple]) -> dict[str, tuple]:
+    """Daily peaks and seconds over the limit with staircase: one step function per instance
+    (and one for its limit, undefined where no entitlement applies), sliced at the local
+    days' edges (StairsSlicer.max / .integral)."""
+    import numpy as np
     import pandas as pd
     import staircase as sc
 
+    one_us = np.timedelta64(1, "us")
     out = {}
-    for inst, segs in by_instance.items():
-        starts = pd.DatetimeIndex([s for s, _, _ in segs]).tz_convert(None)
-        ends = pd.DatetimeIndex([e for _, e, _ in segs]).tz_convert(None)
-        stairs = sc.Stairs(start=starts, end=ends, value=[k for _, _, k in segs])
-        ent = limits.get(inst, [])
-        edges = pd.DatetimeIndex(day_edges(min(s for s, _, _ in segs), max(e for _, e, _ in segs), zones.get(inst, "UTC"))).tz_convert(None)
-        peaks = stairs.slice(edges).max()
-        if ent:
-            limit = sc.Stairs(
-                start=pd.DatetimeIndex([vf for vf, _, _ in ent]).tz_convert(None),
-                end=pd.DatetimeIndex([vt if vt is not None else pd.Timestamp.max.tz_localize("UTC") for _, vt, _ in ent]).tz_convert(None),
-                value=[lim for _, _, lim in ent],
-            )
-            over = (stairs > limit).slice(edges).integral()
+    for inst, (starts, ends, seats, valid_from, valid_to, seat_limits, denials, tz) in arrays.items():
+        marks = np.concatenate([starts[:1], ends - one_us, denials])
+        if not len(marks):
+            continue
+        local = pd.DatetimeIndex([marks.min(), marks.max()]).tz_localize("UTC").tz_convert(tz)
+        days = pd.date_range(local[0].date(), local[1].date(), freq="D")
+        edges = days.append(pd.DatetimeIndex([days[-1] + pd.Timedelta(days=1)]))
+        edges = edges.tz_localize(tz).tz_convert("UTC").tz_localize(None)
+        usage = sc.Stairs(start=starts, end=ends, value=seats)
+        peaks = usage.slice(edges).max().to_numpy()
+        if len(seat_limits):
+            limit = sc.Stairs(start=valid_from, end=valid_to, value=seat_limits).where(
+                sc.Stairs(start=valid_from, end=valid_to))
+            over = (usage > limit).slice(edges).integral().dt.total_seconds().to_numpy()
         else:
-            over = None
-        out[inst] = (peaks, over)
+            over = np.zeros(len(days))
+        out[inst] = (days.date, peaks, over)
     return out
+
+
+def staircase_difference(results: dict[str, tuple], engine: dict[str, list[tuple]]) -> str | None:
+    """None when staircase's daily peaks and seconds over the limit equal the engine's."""
+    theirs: dict[str, list[tuple]] = defaultdict(list)
+    for row in engine["daily_usage"]:
+        theirs[row[0]].append((row[1], row[2], row[5]))
+    for inst in sorted(set(results) | set(theirs)):
+        days, peaks, over = results.get(inst, ([], [], []))
+        ours = list(zip(days, peaks, over))
+        for x, y in zip(ours, theirs[inst]):
+            if x[0] != y[0] or x[1] != y[1] or abs(x[2] - y[2]) > FLOAT_TOLERANCE:
+                return f"{inst}: staircase (day, peak, seconds over) {x} != engine {y}"
+        if len(ours) != len(theirs[inst]):
+            return f"{inst}: staircase {len(ours)} days, engine {len(theirs[inst])}"
+    return None
+
+
+def run_peers(wh: Path, subset: int) -> dict:
+    """Time both peers on the subset, then check their rows against the engine's tables."""
+    import pandas  # noqa: F401  imported before the clocks, as an analyst's session would have it
+    import staircase  # noqa: F401
+
+    inp = subset_inputs(wh, subset)
+    arrays = staircase_inputs(inp)
+    t = time.perf_counter()
+    mine = plain_sweep(inp)
+    plain_s = time.perf_counter() - t
+    t = time.perf_counter()
+    stairs = staircase_sweep(arrays)
+    stairs_s = time.perf_counter() - t
+    engine = engine_rows(wh, inp.names)
+    problem = first_difference(mine, engine)
+    if problem:
+        sys.exit(f"the plain sweep disagrees with the engine: {problem}")
+    stairs_problem = staircase_difference(stairs, engine)
+    if stairs_problem:
+        sys.exit(f"staircase disagrees with the engine: {stairs_problem}")
+    scale = inp.total_sessions / max(inp.subset_sessions, 1)
+    return {
+        "instances": len(inp.names), "scale": scale, "subset_sessions": inp.subset_sessions,
+        "plain_s": plain_s * scale, "stairs_s": stairs_s * scale,
+        "rows": {table: len(rows) for table, rows in engine.items()},
+    }
+
+
+def print_peers(peers: dict) -> None:
+    rows = peers["rows"]
+    print(f"plain sweep agrees with the engine on {peers['instances']} instances "
+          f"({rows['usage_steps']:,} usage steps, {rows['breaches']:,} breaches, {rows['daily_usage']:,} instance-days, "
+          f"every column); staircase's daily peaks and seconds over the limit agree on the same instances")
 
 
 def main() -> None:
@@ -232,6 +460,8 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=300, help="instances for the plain sweep and staircase")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--work", type=Path, default=Path("/tmp/auditor-bench-audit"))
+    parser.add_argument("--peers-only", action="store_true",
+                        help="time and check the peers against the tables already in the warehouse; no audit run")
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--instrumented-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -241,8 +471,14 @@ def main() -> None:
         return instrumented(args.instrumented_child)
 
     ents, wh = prepare(args.work, args.instances, args.days, args.seed)
-    me = [sys.executable, __file__]
     print(f"load before: {load()}", flush=True)
+    if args.peers_only:
+        peers = run_peers(wh, args.subset)
+        print_peers(peers)
+        print(f"(b) plain Python sweep, scaled from {peers['instances']} instances: {peers['plain_s']:.2f} s; "
+              f"(c) staircase: {peers['stairs_s']:.2f} s; scale factor {peers['scale']:.1f}; load after: {load()}")
+        return
+    me = [sys.executable, __file__]
     floors, audits, rss = [], [], []
     for _ in range(args.repeat):
         _, floor_rss, out = run_measured(me + ["--floor-child", str(wh)])
@@ -260,26 +496,24 @@ def main() -> None:
         "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM sessions), (SELECT count(*) FROM usage_steps), "
         "(SELECT count(*) FROM breaches), (SELECT count(*) FROM daily_usage)"
     ).fetchone()
-    by_instance, limits, zones, subset_sessions, total_sessions = subset_inputs(wh, args.subset)
-    scale = total_sessions / max(subset_sessions, 1)
-    t = time.perf_counter()
-    plain_sweep(by_instance, limits, zones)
-    plain = (time.perf_counter() - t) * scale
-    t = time.perf_counter()
-    staircase_sweep(by_instance, limits, zones)
-    stairs = (time.perf_counter() - t) * scale
+    peers = run_peers(wh, args.subset)
+    plain, stairs = peers["plain_s"], peers["stairs_s"]
 
     floor_s, audit_s = statistics.median(floors), statistics.median(audits)
     print(f"data: {args.instances:,} instances x {args.days} days; {counts[0]:,} events -> {counts[1]:,} session segments, "
           f"{counts[2]:,} usage steps, {counts[3]:,} breaches, {counts[4]:,} instance-days")
-    print(f"{'measure':58s} {'seconds':>9s}  note")
-    print(f"{'(a) floor: read + sort the event columns once':58s} {floor_s:9.2f}")
-    print(f"{'auditor audit (warehouse -> all tables), median':58s} {audit_s:9.2f}  {audit_s / floor_s:.2f}x floor (target <= 3x)")
-    print(f"{'    its sweep part (sessions -> steps, breaches, daily)':58s} {sweep_part:9.2f}  instrumented run, total {inst['total_s']:.2f}")
-    print(f"{'(b) plain Python sweep, scaled from ' + str(len(by_instance)) + ' instances':58s} {plain:9.2f}  "
-          f"sweep part {plain / sweep_part:.1f}x faster, whole audit {plain / audit_s:.1f}x (target >= 20x)")
-    print(f"{'(c) staircase, same work, scaled likewise':58s} {stairs:9.2f}  sweep part is {stairs / sweep_part:.1f}x faster (target > 1x)")
-    print(f"peak RSS of auditor audit: {max(rss):.2f} GB (target < 4 GB); scale factor {scale:.1f}; load after: {load()}")
+    print_peers(peers)
+    print(f"{'measure':60s} {'seconds':>9s}  note")
+    print(f"{'(a) floor: read + sort the event columns once':60s} {floor_s:9.2f}")
+    print(f"{'auditor audit (events -> all tables), median':60s} {audit_s:9.2f}  {audit_s / floor_s:.2f}x floor (target <= 3x)")
+    print(f"{'    its sweep part (sessions -> steps, breaches, daily usage)':60s} {sweep_part:9.2f}  "
+          f"instrumented run ({', '.join(s.removeprefix('audit_') for s in SWEEP_STEPS)}), total {inst['total_s']:.2f}")
+    print(f"{'(b) plain Python sweep, same rows, scaled from ' + str(peers['instances']) + ' instances':60s} {plain:9.2f}  "
+          f"sweep part {plain / sweep_part:.1f}x faster (target >= 20x)")
+    print(f"{'':60s} {'':9s}  whole audit (events -> all tables) {plain / audit_s:.1f}x faster than this sweep alone")
+    print(f"{'(c) staircase, daily peaks + seconds over limit, scaled':60s} {stairs:9.2f}  "
+          f"sweep part {stairs / sweep_part:.1f}x faster (target > 1x)")
+    print(f"peak RSS of auditor audit: {max(rss):.2f} GB (target < 4 GB); scale factor {peers['scale']:.1f}; load after: {load()}")
     top = sorted(inst["steps"].items(), key=lambda kv: -kv[1])[:8]
     print("slowest statements (instrumented run): " + ", ".join(f"{k.removeprefix('audit_')} {v:.1f}s" for k, v in top))
 
