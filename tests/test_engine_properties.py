@@ -73,6 +73,8 @@ def scenarios(draw):
         for i, c in enumerate(cuts):
             start = day0 + timedelta(days=c)
             end = day0 + timedelta(days=cuts[i + 1]) if i + 1 < len(cuts) else (None if open_ended else start + timedelta(days=1))
+            if end is not None and end - start > timedelta(days=1) and draw(st.booleans()):
+                end = start + timedelta(days=1)  # a gap without entitlement before the next row
             ents.append((inst, start, end, tz, draw(st.integers(0, 2))))
     return events, ents
 
