@@ -115,19 +115,21 @@ def instrumented(wh_path: Path) -> None:
     from auditor.warehouse import Warehouse
 
     timings: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)  # CPU seconds of all the process's threads
 
     def timed(con, name, params=None):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             return run_query(con, name, params)
         finally:
             timings[name] += time.perf_counter() - t
+            cpu[name] += time.process_time() - c
 
     audit_mod.run_query = timed  # the module's own reference: every statement goes through it
     t = time.perf_counter()
     audit_mod.run_audit(Warehouse.open(wh_path))
     total = time.perf_counter() - t
-    print(json.dumps({"total_s": total, "steps": timings}))
+    print(json.dumps({"total_s": total, "steps": timings, "cpu_steps": cpu}))
 
 
 # --- the peers ----------------------------------------------------------------------
@@ -425,11 +427,12 @@ def run_peers(wh: Path, subset: int) -> dict:
 
     inp = subset_inputs(wh, subset)
     arrays = staircase_inputs(inp)
-    plain_runs = []
+    plain_runs, plain_cpu = [], []
     for _ in range(PLAIN_RUNS):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         mine = plain_sweep(inp)
         plain_runs.append(time.perf_counter() - t)
+        plain_cpu.append(time.process_time() - c)
     plain_s = statistics.median(plain_runs)
     t = time.perf_counter()
     stairs = staircase_sweep(arrays)
@@ -444,7 +447,7 @@ def run_peers(wh: Path, subset: int) -> dict:
     scale = inp.total_sessions / max(inp.subset_sessions, 1)
     return {
         "instances": len(inp.names), "scale": scale, "subset_sessions": inp.subset_sessions,
-        "plain_s": plain_s * scale, "stairs_s": stairs_s * scale,
+        "plain_s": plain_s * scale, "plain_cpu_s": statistics.median(plain_cpu) * scale, "stairs_s": stairs_s * scale,
         "rows": {table: len(rows) for table, rows in engine.items()},
     }
 
@@ -456,9 +459,9 @@ def print_peers(peers: dict) -> None:
           f"every column); staircase's daily peaks and seconds over the limit agree on the same instances")
 
 
-def than(ours: float, theirs: float) -> str:
+def than(ours: float, theirs: float, better: str = "faster", worse: str = "slower") -> str:
     """'Nx faster' or 'Nx slower': a ratio below 1 read as 'faster' misleads."""
-    return f"{theirs / ours:.1f}x faster" if ours <= theirs else f"{ours / theirs:.1f}x slower"
+    return f"{theirs / ours:.1f}x {better}" if ours <= theirs else f"{ours / theirs:.1f}x {worse}"
 
 
 def main() -> None:
@@ -498,6 +501,7 @@ def main() -> None:
     _, _, out = run_measured(me + ["--instrumented-child", str(wh)])
     inst = json.loads(out)
     sweep_part = sum(inst["steps"].get(s, 0.0) for s in SWEEP_STEPS)
+    sweep_cpu = sum(inst["cpu_steps"].get(s, 0.0) for s in SWEEP_STEPS)
 
     from auditor.warehouse import Warehouse
 
@@ -522,6 +526,8 @@ def main() -> None:
     print(f"{'':60s} {'':9s}  the whole audit (events -> all tables) takes {audit_s / plain:.1f}x this sweep's time")
     print(f"{'(c) staircase, daily peaks + seconds over limit, scaled':60s} {stairs:9.2f}  "
           f"the sweep part is {than(sweep_part, stairs)} (target: faster)")
+    print(f"CPU seconds (steadier under load): sweep part {sweep_cpu:.2f} (DuckDB's threads), plain sweep "
+          f"{peers['plain_cpu_s']:.2f} (one thread, scaled): the sweep part uses {than(sweep_cpu, peers['plain_cpu_s'], 'less', 'more')}")
     print(f"peak RSS of auditor audit: {max(rss):.2f} GB (target < 4 GB); scale factor {peers['scale']:.1f}; load after: {load()}")
     top = sorted(inst["steps"].items(), key=lambda kv: -kv[1])[:8]
     print("slowest statements (instrumented run): " + ", ".join(f"{k.removeprefix('audit_')} {v:.1f}s" for k, v in top))
