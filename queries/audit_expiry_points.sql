@@ -4,25 +4,30 @@
 -- opens at that "next" instant; the caller follows these pointers from each island's
 -- first instant and hands the instants it reached back as a_chain_marks (n).
 -- Only these sessions' events are handled here: for all others a segment is an island.
+-- first_seq: the first activity row (by seq) at the instant, where a chain's segment opens.
+-- Windows are partitioned by session or island, never one global order (DuckDB evaluates a
+-- global ORDER BY window on one thread); n only names the points, in no particular order.
 -- Reads: a_act. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_expiry_points AS
 WITH expiring AS (
+    -- island: the session's key in the high bits, the island's number within it in the low
     SELECT seq, ts, expiry_us,
-           sum(CAST(opens AS INTEGER)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS island
+           (CAST(skey AS BIGINT) << 32)
+           + sum(CAST(opens AS INTEGER)) OVER (PARTITION BY skey ORDER BY seq ROWS UNBOUNDED PRECEDING) AS island
     FROM a_act
     WHERE expiry_us IS NOT NULL
 ),
 pts AS (
-    SELECT island, ts, any_value(expiry_us) AS expiry_us
+    SELECT island, ts, any_value(expiry_us) AS expiry_us, min(seq) AS first_seq
     FROM expiring
     GROUP BY island, ts
 ),
 numbered AS (
-    SELECT island, ts, ts + to_microseconds(expiry_us) AS target,
-           row_number() OVER (ORDER BY island, ts) - 1 AS n,
+    SELECT island, ts, first_seq, ts + to_microseconds(expiry_us) AS target,
+           row_number() OVER () - 1 AS n,
            ts = min(ts) OVER (PARTITION BY island) AS first_in_island
     FROM pts
 )
-SELECT a.n, a.first_in_island, coalesce(b.n, -1) AS next_n, a.island, a.ts
+SELECT a.n, a.first_in_island, coalesce(b.n, -1) AS next_n, a.island, a.ts, a.first_seq
 FROM numbered AS a
 ASOF LEFT JOIN numbered AS b ON b.island = a.island AND b.ts >= a.target

@@ -6,16 +6,19 @@
 -- deadline (last activity + idle timeout), its absolute expiry (start + expiry) and the
 -- instance's first restart strictly after it opened; equal deadlines are named in that
 -- order. A deadline beyond the latest event time in the warehouse is 'open'.
+-- Windows are partitioned by session (a segment never leaves its session; DuckDB evaluates a
+-- global ORDER BY window on one thread).
 -- Reads: a_act, a_expiry_points, a_chain_starts, a_restarts, a_sattr, a_instances.
 -- Parameters: $idle_us, $uncounted (user types that never count), $max_ts (the latest
 -- event time in the warehouse).
 CREATE OR REPLACE TEMP TABLE a_sessions AS
 WITH bounds AS (
     SELECT seq, skey, ts, ord, opens, closes, logout_after,
-           lead(ts) OVER (ORDER BY seq) AS next_ts,
-           lead(logout_after) OVER (ORDER BY seq) AS next_logout
+           lead(ts) OVER by_session AS next_ts,
+           lead(logout_after) OVER by_session AS next_logout
     FROM a_act
     WHERE expiry_us IS NULL AND (opens OR closes)
+    WINDOW by_session AS (PARTITION BY skey ORDER BY seq)
 ),
 plain AS (
     -- an opening row is followed by its closing row (or closes itself)
@@ -34,7 +37,7 @@ expiring AS (
     WHERE a.expiry_us IS NOT NULL
 ),
 expiring_numbered AS (
-    SELECT *, sum(CAST(seg_start AS INTEGER)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS seg_id
+    SELECT *, sum(CAST(seg_start AS INTEGER)) OVER (PARTITION BY skey ORDER BY seq ROWS UNBOUNDED PRECEDING) AS seg_id
     FROM expiring
 ),
 chained AS (
