@@ -502,6 +502,7 @@ def main() -> None:
     inst = json.loads(out)
     sweep_part = sum(inst["steps"].get(s, 0.0) for s in SWEEP_STEPS)
     sweep_cpu = sum(inst["cpu_steps"].get(s, 0.0) for s in SWEEP_STEPS)
+    parts = " + ".join(f"{s.removeprefix('audit_')} {inst['steps'].get(s, 0.0):.2f}" for s in SWEEP_STEPS)
 
     from auditor.warehouse import Warehouse
 
@@ -520,7 +521,7 @@ def main() -> None:
     print(f"{'(a) floor: read + sort the event columns once':60s} {floor_s:9.2f}")
     print(f"{'auditor audit (events -> all tables), median':60s} {audit_s:9.2f}  {audit_s / floor_s:.2f}x floor (target <= 3x)")
     print(f"{'    its sweep part (sessions -> steps, breaches, daily usage)':60s} {sweep_part:9.2f}  "
-          f"instrumented run ({', '.join(s.removeprefix('audit_') for s in SWEEP_STEPS)}), total {inst['total_s']:.2f}")
+          f"{parts}; instrumented run, total {inst['total_s']:.2f}")
     print(f"{'(b) plain Python sweep, same rows, scaled from ' + str(peers['instances']) + ' instances':60s} {plain:9.2f}  "
           f"the sweep part is {than(sweep_part, plain)} (target >= 20x faster)")
     print(f"{'':60s} {'':9s}  the whole audit (events -> all tables) takes {audit_s / plain:.1f}x this sweep's time")
