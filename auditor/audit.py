@@ -76,12 +76,16 @@ class Breach:
 
 @dataclass
 class AuditResult:
-    """Counts of the rows this run computed, the instances it audited, the breaches it found."""
+    """Counts of the rows this run computed, the instances whose rows it changed, the breaches it found."""
 
     counts: dict[str, int] = field(default_factory=dict)
     instances: list[str] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
     incremental: bool = False
+
+
+#: Called with the manifest's meta and the result, inside the audit's own commit.
+OnCommit = Callable[[dict[str, Any], AuditResult], None]
 
 
 def run_audit(
@@ -93,8 +97,13 @@ def run_audit(
     period_to: date | None = None,
     tolerance: timedelta = timedelta(0),
     policy: Policy = DEFAULT_POLICY,
+    on_commit: OnCommit | None = None,
 ) -> AuditResult:
-    """Audit all the warehouse's events and replace the audit's tables."""
+    """Audit all the warehouse's events and replace the audit's tables.
+
+    ON_COMMIT, if given, may add to the manifest's meta in the audit's own commit
+    (nightly records there which reports the result makes stale).
+    """
     if period_from is not None and period_to is not None and period_to <= period_from:
         raise UsageError(f"--to {period_to} is not after --from {period_from}; the period is [from, to)")
     if tolerance < timedelta(0):
@@ -141,17 +150,22 @@ def run_audit(
             tx.meta.pop("pending_audit", None)
             tx.meta["audit_inputs"] = meta_inputs
             tx.meta["audit"] = {**settings, **facts, "finished_at": _now()}
+            if on_commit is not None:
+                on_commit(tx.meta, result)
         return result
 
 
-def reaudit_pending(warehouse: Warehouse, *, policy: Policy = DEFAULT_POLICY) -> AuditResult:
+def reaudit_pending(
+    warehouse: Warehouse, *, policy: Policy = DEFAULT_POLICY, on_commit: OnCommit | None = None
+) -> AuditResult:
     """Bring the audit's tables up to date with ``meta["pending_audit"]`` (what ingest added).
 
     Re-reads only the recent data of the instances with new events (see the module
     doc) and gives tables equal to a full ``run_audit`` of all the data, with the
     period and tolerance of the last audit. Nothing pending: nothing to do. A
     warehouse never audited (or audited by an older version) gets a full audit. A
-    run that fails leaves ``pending_audit`` in place for the next one.
+    run that fails leaves ``pending_audit`` in place for the next one. ON_COMMIT: as
+    for ``run_audit``.
     """
     with warehouse.lock():
         meta = warehouse.meta()
@@ -164,12 +178,14 @@ def reaudit_pending(warehouse: Warehouse, *, policy: Policy = DEFAULT_POLICY) ->
         tolerance = timedelta(seconds=float(last.get("tolerance_s") or 0))
         if "max_ts" not in last or not warehouse.files("instance_summary"):
             return run_audit(warehouse, period_from=settings_from, period_to=settings_to, tolerance=tolerance,
-                             policy=policy)
+                             policy=policy, on_commit=on_commit)
         rows = _stored_entitlements(warehouse)
         settings = _settings(settings_from, settings_to, tolerance)
         with warehouse.transaction() as tx, _engine_connection(warehouse, rows, policy) as (con, scratch):
             result = _reaudit(con, tx, scratch, warehouse, rows, pending, last, settings, policy)
             tx.meta.pop("pending_audit", None)
+            if on_commit is not None:
+                on_commit(tx.meta, result)
         return result
 
 
@@ -352,6 +368,10 @@ def _reaudit(
             tx.remove(table, key)
     result = _write_outputs(con, tx, scratch)
     result.incremental = True
+    open_files = [str(parts["sessions"][k]) for k in sorted(open_parts & set(parts["sessions"]))]
+    if open_files:
+        ended = run_query(con, "audit_ended_open_instances", {"files": open_files, "max_ts": max_ts}).fetchall()
+        result.instances = sorted(set(result.instances) | {name for (name,) in ended})
     facts = _run_facts(con)
     tx.meta["audit"] = {
         **settings,

@@ -14,10 +14,11 @@ transactions take it again), and a second run on the same warehouse stops at
 once. flock is released by the kernel when its holder dies, so a lock left by a
 killed run is free; the run that takes it over says so.
 
-Test hook: ``AUDITOR_FAIL_AT`` = ``after-ingest`` | ``mid-audit`` | ``mid-report``
-makes the run fail at that point (after the ingest committed; inside the audit,
-after it wrote its files and before it commits; after the first report of the run
-was written) so that the tests can show the next run finishing the work.
+Test hook: ``AUDITOR_FAIL_AT`` = ``after-ingest`` | ``mid-audit`` | ``after-audit`` |
+``mid-report`` makes the run fail at that point (after the ingest committed; inside
+the audit, after it wrote its files and before it commits; right after the audit
+committed; after the first report of the run was written) so that the tests can show
+the next run finishing the work.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from auditor.runlog import RunRecord, append_run, new_run_id
 from auditor.warehouse import LOCK_FILE, Warehouse, read_table
 
 FAIL_AT_ENV = "AUDITOR_FAIL_AT"
-FAIL_POINTS = ("after-ingest", "mid-audit", "mid-report")
+FAIL_POINTS = ("after-ingest", "mid-audit", "after-audit", "mid-report")
 
 #: meta key of the instances whose reports are out of date: {"all": bool, "instances": [...]}
 REPORTS_PENDING = "reports_pending"
@@ -102,7 +103,7 @@ def run_nightly(
             stage = "audit"
             if fail_at == "after-ingest":
                 raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
-            _audit_stage(warehouse, record, entitlements, plans, fail_at == "mid-audit")
+            _audit_stage(warehouse, record, entitlements, plans, fail_at)
             stage = "report"
             rendered = None
             if reports is not None:
@@ -163,7 +164,7 @@ def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress:
 
 
 def _audit_stage(
-    warehouse: Warehouse, record: RunRecord, entitlements: Path | None, plans: Path | None, fail: bool
+    warehouse: Warehouse, record: RunRecord, entitlements: Path | None, plans: Path | None, fail: str | None
 ) -> None:
     from auditor import audit
 
@@ -175,18 +176,24 @@ def _audit_stage(
     # The reports these changes make stale are owed from now on, whatever happens next.
     _owe_reports(warehouse, touched, everything=full)
     before = _breach_keys(warehouse, None if full else touched)
+
+    def owe_changed(meta: dict[str, Any], changed: audit.AuditResult) -> None:
+        # The audit may also change instances without new events (a session of theirs
+        # that was `open` has now ended): their reports are owed in the same commit as
+        # the results, so no crash can leave those reports stale.
+        meta[REPORTS_PENDING] = _owed_with(meta, changed.instances, everything=full)
+
     t = time.perf_counter()
-    with _commit_fails(warehouse) if fail else contextlib.nullcontext():
+    with _commit_fails(warehouse) if fail == "mid-audit" else contextlib.nullcontext():
         if full:
             record.audit_mode = "full"
-            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans)
+            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans, on_commit=owe_changed)
         else:
             record.audit_mode = "incremental"
-            result = audit.reaudit_pending(warehouse)
+            result = audit.reaudit_pending(warehouse, on_commit=owe_changed)
     record.audit_s = time.perf_counter() - t
-    # The audit may also have changed instances without new events (a session of
-    # theirs that was `open` now has ended): their reports are owed too.
-    _owe_reports(warehouse, result.instances, everything=full)
+    if fail == "after-audit":
+        raise InjectedFailure(f"{FAIL_AT_ENV}=after-audit")
     after = _breach_keys(warehouse, None if full else touched)
     record.instances_touched = sorted(set(touched) | set(result.instances)) if full else touched
     record.new_breaches = len(after - before)
@@ -255,12 +262,18 @@ def _report_scope(warehouse: Warehouse) -> tuple[set[str], dict[str, str]]:
 
 
 def _owe_reports(warehouse: Warehouse, instances: Sequence[str], *, everything: bool) -> None:
-    owed = warehouse.meta().get(REPORTS_PENDING) or {"all": False, "instances": []}
-    merged = {"all": bool(owed["all"] or everything), "instances": sorted(set(owed["instances"]) | set(instances))}
-    if merged == owed:
+    meta = warehouse.meta()
+    merged = _owed_with(meta, instances, everything=everything)
+    if merged == meta.get(REPORTS_PENDING):
         return
     with warehouse.transaction() as tx:
         tx.meta[REPORTS_PENDING] = merged
+
+
+def _owed_with(meta: dict[str, Any], instances: Sequence[str], *, everything: bool) -> dict[str, Any]:
+    """META's owed reports with INSTANCES (or EVERYTHING) added."""
+    owed = meta.get(REPORTS_PENDING) or {"all": False, "instances": []}
+    return {"all": bool(owed["all"] or everything), "instances": sorted(set(owed["instances"]) | set(instances))}
 
 
 def _full_audit_needed(warehouse: Warehouse, entitlements: Path | None, plans: Path | None, pending: bool) -> bool:

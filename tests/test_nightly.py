@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from nightly_fixtures import ACME, BOLT, ENTITLEMENTS_CHANGED, day_events, write_day, write_entitlements
 
@@ -131,7 +132,7 @@ def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, tmp_path, mo
     failed = read_runs(wh)[-1]
     assert (failed.status, failed.failed_stage) == ("failed", "report" if point == "mid-report" else "audit")
     meta = wh.meta()
-    if point == "mid-report":
+    if point in ("after-audit", "mid-report"):
         assert not meta.get(PENDING_AUDIT)
     else:
         # The new events are in; their audit is still owed.
@@ -148,6 +149,33 @@ def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, tmp_path, mo
     assert snapshot(wh) == expected_tables
     assert reports_snapshot(site["reports"]) == expected_reports
     assert not wh.meta().get(PENDING_AUDIT) and REPORTS_PENDING not in wh.meta()
+
+
+def _end_reason(wh: Warehouse, session_id: str) -> str:
+    sessions = read_table(wh, "sessions")
+    return sessions.filter(pc.equal(sessions["session_id"], session_id))["end_reason"].to_pylist()[-1]
+
+
+def test_reports_an_audit_changes_without_new_events_are_owed_in_its_own_commit(site, monkeypatch) -> None:
+    write_day(site["logs"], 1)
+    # bolt's last session is still open when the first night runs (its login is the latest event)
+    late = {"ts": "2026-10-05T23:58:00Z", "instance": BOLT, "event": "login", "session_id": "b-late", "user": "owl"}
+    (site["logs"] / "bolt-late.jsonl").write_text(json.dumps(late) + "\n", encoding="utf-8")
+    night(site)
+    wh = Warehouse.open(site["wh"])
+    assert _end_reason(wh, "b-late") == "open"
+    # The third day has events of acme only; they end bolt's session all the same.
+    write_day(site["logs"], 3)
+    monkeypatch.setenv(FAIL_AT_ENV, "after-audit")
+    with pytest.raises(NightlyFailedError, match="after-audit"):
+        night(site)
+    monkeypatch.delenv(FAIL_AT_ENV)
+    assert _end_reason(wh, "b-late") == "idle_timeout"
+    # Killed right after the audit committed: bolt's report is owed all the same.
+    assert wh.meta()[REPORTS_PENDING]["instances"] == [ACME, BOLT]
+    rec = night(site).record
+    assert (rec.status, rec.audit_mode, rec.reports_rendered) == ("ok", "none", 2)
+    assert REPORTS_PENDING not in wh.meta()
 
 
 def _hold_lock_forever(path: str, ready) -> None:  # pragma: no cover - runs in a child
