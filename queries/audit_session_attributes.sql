@@ -11,7 +11,7 @@
 -- last_ts: the latest of its events read here (a restart after it cannot split it).
 -- "First value, smallest on ties" is min({k, v}) over the non-empty values: structs compare
 -- field by field. It is one aggregate where arg_min(v, (k, v)) plus min(k) were two, and
--- 1.5-2.5x faster over 24M events.
+-- about 2x faster over 24M events (a FILTER, not a CASE per row, leaves the empty ones out).
 -- Reads: a_events_in, a_session_state_in, a_instances, a_policy_expiry. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_sattr AS
 WITH ev AS (
@@ -22,11 +22,11 @@ WITH ev AS (
 ),
 parts AS (
     SELECT instance, session_id, ts AS first_ts, ts AS last_ts, seats,
-           CASE WHEN "user" IS NOT NULL THEN {'k': k, 'v': "user"} END AS user_kv,
-           CASE WHEN user_type IS NOT NULL THEN {'k': k, 'v': user_type} END AS user_type_kv,
-           CASE WHEN device IS NOT NULL THEN {'k': k, 'v': device} END AS device_kv,
-           CASE WHEN app IS NOT NULL THEN {'k': k, 'v': app} END AS app_kv,
-           CASE WHEN auth_flow IS NOT NULL THEN {'k': k, 'v': auth_flow} END AS auth_flow_kv
+           {'k': k, 'v': "user"} AS user_kv,
+           {'k': k, 'v': user_type} AS user_type_kv,
+           {'k': k, 'v': device} AS device_kv,
+           {'k': k, 'v': app} AS app_kv,
+           {'k': k, 'v': auth_flow} AS auth_flow_kv
     FROM ev
     UNION ALL
     SELECT instance, session_id, first_ts, NULL, seats,
@@ -46,11 +46,11 @@ agg AS (
            min(first_ts) AS first_ts,
            max(last_ts) AS last_ts,
            CAST(max(seats) AS INTEGER) AS seats,
-           min(user_kv) AS user_kv,
-           min(user_type_kv) AS user_type_kv,
-           min(device_kv) AS device_kv,
-           min(app_kv) AS app_kv,
-           min(auth_flow_kv) AS auth_flow_kv
+           min(user_kv) FILTER (WHERE user_kv.v IS NOT NULL) AS user_kv,
+           min(user_type_kv) FILTER (WHERE user_type_kv.v IS NOT NULL) AS user_type_kv,
+           min(device_kv) FILTER (WHERE device_kv.v IS NOT NULL) AS device_kv,
+           min(app_kv) FILTER (WHERE app_kv.v IS NOT NULL) AS app_kv,
+           min(auth_flow_kv) FILTER (WHERE auth_flow_kv.v IS NOT NULL) AS auth_flow_kv
     FROM parts
     GROUP BY instance, session_id
 ),
