@@ -61,7 +61,9 @@ OUTPUTS = {
     "session_state": "date=",
     "instance_summary": "",
 }
-DEFAULT_MEMORY_LIMIT = "2500MB"
+DEFAULT_MEMORY_LIMIT = "3000MB"
+#: Names another limit for DuckDB's memory in the audit (beyond it DuckDB spills to disk).
+MEMORY_LIMIT_ENV = "AUDITOR_MEMORY_LIMIT"
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
 
 
@@ -513,8 +515,12 @@ def _configure(con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
     # the warehouse (the scratch folder is emptied by the next writer).
     con.execute("SET temp_directory = $dir", {"dir": str(scratch / "spill")})
     # DuckDB would take 80% of the machine; a bounded limit makes it spill instead, so an
-    # audit of tens of millions of events stays within a few GB (AUDITOR_MEMORY_LIMIT).
-    con.execute("SET memory_limit = $limit", {"limit": os.environ.get("AUDITOR_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT})
+    # audit of tens of millions of events stays within a few GB (MEMORY_LIMIT_ENV).
+    limit = os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    try:
+        con.execute("SET memory_limit = $limit", {"limit": limit})
+    except duckdb.Error as exc:
+        raise UsageError(f"{MEMORY_LIMIT_ENV}={limit} is not a memory size (e.g. 3GB or 8000MB): {exc}") from exc
     con.execute("SET preserve_insertion_order = false")
 
 

@@ -84,3 +84,14 @@ def test_missing_warehouse_is_a_usage_error(invoke, tmp_path):
     result = invoke("audit", "-w", tmp_path / "none")
     assert result.exit_code == 2
     assert "there is no warehouse" in result.stderr
+
+
+def test_a_bad_memory_limit_is_one_line_and_exit_2(invoke, warehouse_dir):
+    _warehouse(warehouse_dir)
+    result = invoke("audit", "-w", warehouse_dir, env={"AUDITOR_MEMORY_LIMIT": "lots"})
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("auditor: error: AUDITOR_MEMORY_LIMIT=lots is not a memory size")
+    assert Warehouse.open(warehouse_dir).files("sessions") == []
+    # a size DuckDB understands is taken
+    assert invoke("audit", "-w", warehouse_dir, "-q", env={"AUDITOR_MEMORY_LIMIT": "512MB"}).exit_code == 0
