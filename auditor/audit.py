@@ -83,6 +83,8 @@ class AuditResult:
     counts: dict[str, int] = field(default_factory=dict)
     instances: list[str] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
+    #: (instance, breach_start) of the breaches the warehouse did not hold before this run
+    new_breaches: list[tuple[str, datetime]] = field(default_factory=list)
     incremental: bool = False
 
 
@@ -145,9 +147,11 @@ def run_audit(
             if store_entitlements:
                 tx.clear("entitlements")
                 tx.write("entitlements", "all", to_arrow(rows))
+            replaced_breaches = _all_files(warehouse.partitions("breaches"), _empty_files(scratch)["breaches"])
             for table in OUTPUTS:
                 tx.clear(table)
             result = _write_outputs(con, tx, scratch)
+            result.new_breaches = _new_breaches(con, replaced_breaches)
             facts = _run_facts(con)
             tx.meta.pop("pending_audit", None)
             tx.meta["audit_inputs"] = meta_inputs
@@ -370,6 +374,9 @@ def _reaudit(
             tx.remove(table, key)
     result = _write_outputs(con, tx, scratch)
     result.incremental = True
+    result.new_breaches = _new_breaches(
+        con, [str(parts["breaches"][k]) for k in sorted(rewrite["breaches"])] or [str(empty["breaches"])]
+    )
     open_files = [str(parts["sessions"][k]) for k in sorted(open_parts & set(parts["sessions"]))]
     if open_files:
         ended = run_query(con, "audit_ended_open_instances", {"files": open_files, "max_ts": max_ts}).fetchall()
@@ -480,6 +487,10 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Pat
     result.instances = list(row[-1] or [])
     result.breaches = [Breach(*r) for r in run_query(con, "audit_breach_list").fetchall()]
     return result
+
+
+def _new_breaches(con: duckdb.DuckDBPyConnection, replaced_files: list[str]) -> list[tuple[str, datetime]]:
+    return [tuple(r) for r in run_query(con, "audit_new_breaches", {"files": replaced_files}).fetchall()]
 
 
 def _run_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

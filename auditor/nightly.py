@@ -34,14 +34,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from auditor import nightly_files
 from auditor.errors import AuditorError, InputFileError, UsageError
 from auditor.queries import run_query
 from auditor.runlog import RunRecord, append_run, new_run_id
-from auditor.warehouse import LOCK_FILE, Warehouse, read_table
+from auditor.warehouse import LOCK_FILE, Warehouse
 
 FAIL_AT_ENV = "AUDITOR_FAIL_AT"
 FAIL_POINTS = ("after-ingest", "mid-audit", "after-audit", "mid-report")
@@ -175,7 +172,6 @@ def _audit_stage(
     touched = sorted(pending)
     # The reports these changes make stale are owed from now on, whatever happens next.
     _owe_reports(warehouse, touched, everything=full)
-    before = _breach_keys(warehouse, None if full else touched)
 
     def owe_changed(meta: dict[str, Any], changed: audit.AuditResult) -> None:
         # The audit may also change instances without new events (a session of theirs
@@ -194,9 +190,8 @@ def _audit_stage(
     record.audit_s = time.perf_counter() - t
     if fail == "after-audit":
         raise InjectedFailure(f"{FAIL_AT_ENV}=after-audit")
-    after = _breach_keys(warehouse, None if full else touched)
     record.instances_touched = sorted(set(touched) | set(result.instances)) if full else touched
-    record.new_breaches = len(after - before)
+    record.new_breaches = len(result.new_breaches)
 
 
 def _report_stage(
@@ -294,14 +289,6 @@ def _full_audit_needed(warehouse: Warehouse, entitlements: Path | None, plans: P
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _breach_keys(warehouse: Warehouse, instances: Sequence[str] | None) -> set[tuple[str, Any]]:
-    """(instance, breach_start) of the stored breaches, of INSTANCES (None: all)."""
-    table = read_table(warehouse, "breaches").select(["instance", "breach_start"])
-    if instances is not None:
-        table = table.filter(pc.is_in(table["instance"], value_set=pa.array(list(instances), type=pa.string())))
-    return set(zip(table["instance"].to_pylist(), table["breach_start"].to_pylist()))
 
 
 # -- the test hook ---------------------------------------------------------------

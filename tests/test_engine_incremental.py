@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 import reference
 from auditor.audit import reaudit_pending, run_audit
 from auditor.schema import EVENTS
-from auditor.warehouse import Warehouse
+from auditor.warehouse import Warehouse, read_table
 from test_engine_properties import _write_inputs, scenarios
 
 TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "daily_levels", "session_state", "instance_summary")
@@ -66,6 +66,11 @@ def snapshot(wh: Warehouse) -> dict[str, list]:
     return out
 
 
+def breach_keys(wh: Warehouse) -> set[tuple]:
+    table = read_table(wh, "breaches")
+    return set(zip(table["instance"].to_pylist(), table["breach_start"].to_pylist()))
+
+
 def check_incremental_equals_full(tmp: Path, events: list[dict], ents: list[tuple], chunks: list[list[dict]]) -> None:
     ent_path, plans_path, _ = _write_inputs(tmp, ents)
     wh = Warehouse.open(tmp / "wh", create=True)
@@ -74,12 +79,17 @@ def check_incremental_equals_full(tmp: Path, events: list[dict], ents: list[tupl
     for chunk in chunks[1:]:
         if chunk:
             add_events(wh, chunk)
+            before = breach_keys(wh)
             result = reaudit_pending(wh)
             assert result.incremental
+            # "new" breaches: exactly those the warehouse did not hold before the run
+            assert sorted(result.new_breaches) == sorted(breach_keys(wh) - before)
     incremental = snapshot(wh)
     assert "pending_audit" not in wh.meta()
-    run_audit(wh)  # the same events, audited at once
+    before = breach_keys(wh)
+    assert run_audit(wh).new_breaches == []  # the same events, audited at once
     full = snapshot(wh)
+    assert breach_keys(wh) == before
     for table in TABLES:
         assert incremental[table] == full[table], f"{table} differs"
 
