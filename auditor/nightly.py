@@ -47,6 +47,8 @@ FAIL_POINTS = ("after-ingest", "mid-audit", "after-audit", "mid-report")
 REPORTS_PENDING = "reports_pending"
 #: meta key of the last completed render: {"dir": path, "periods": {time zone: period key}}
 REPORTS_RENDERED = "reports_rendered"
+#: meta key of the new breaches no successful run has counted yet: [[instance, breach_start], ...]
+BREACHES_UNANNOUNCED = "breaches_unannounced"
 #: meta key written by ingest, cleared by the audit: {instance: [min_ts, max_ts]}
 PENDING_AUDIT = "pending_audit"
 
@@ -106,9 +108,13 @@ def run_nightly(
             if reports is not None:
                 result.report_paths, rendered = _report_stage(warehouse, Path(reports), record, fail_at == "mid-report")
             stage = "record"
+            # New breaches count in the first run that finishes: a run that died after its
+            # audit committed leaves them to the next, which still exits 3 for them.
+            record.new_breaches = len(warehouse.meta().get(BREACHES_UNANNOUNCED) or [])
             _finish(record, clock)
             with warehouse.transaction() as tx:
                 append_run(tx, record)
+                tx.meta.pop(BREACHES_UNANNOUNCED, None)
                 if rendered is not None:
                     tx.meta.pop(REPORTS_PENDING, None)
                     tx.meta[REPORTS_RENDERED] = rendered
@@ -178,6 +184,9 @@ def _audit_stage(
         # that was `open` has now ended): their reports are owed in the same commit as
         # the results, so no crash can leave those reports stale.
         meta[REPORTS_PENDING] = _owed_with(meta, changed.instances, everything=full)
+        unannounced = {tuple(b) for b in meta.get(BREACHES_UNANNOUNCED) or []}
+        unannounced |= {(name, start.isoformat()) for name, start in changed.new_breaches}
+        meta[BREACHES_UNANNOUNCED] = [list(b) for b in sorted(unannounced)]
 
     t = time.perf_counter()
     with _commit_fails(warehouse) if fail == "mid-audit" else contextlib.nullcontext():
@@ -191,7 +200,6 @@ def _audit_stage(
     if fail == "after-audit":
         raise InjectedFailure(f"{FAIL_AT_ENV}=after-audit")
     record.instances_touched = sorted(set(touched) | set(result.instances)) if full else touched
-    record.new_breaches = len(result.new_breaches)
 
 
 def _report_stage(
