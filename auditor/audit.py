@@ -301,9 +301,13 @@ def _reaudit(
     # segment starting before it and ending at or after it, and no session whose attributes
     # the new events change starting before it.
     q = {inst: _parse_ts(span[0]) for inst, span in pending.items()}
+    # How far back to read stored segments: any that covers q starts within the longest
+    # segment before it; when covered points move back, the window doubles, so an instance
+    # that never pauses costs a few statements, not one per segment.
+    reach = max_segment + timedelta(days=1)
     while True:
         _set_restart_points(con, q, zones)
-        lookback = min(q.values()) - max_segment - timedelta(days=1)
+        lookback = min(q.values()) - reach
         covered = con.execute(
             load_query("audit_covering"),
             {"files": _files_from(parts["sessions"], lookback.date(), empty["sessions"])},
@@ -311,6 +315,7 @@ def _reaudit(
         if covered:
             for inst, start in covered:
                 q[inst] = start
+            reach *= 2
             continue
         cut = min(q.values()).date()
         run_query(con, "audit_events_recent", {"files": _files_from(parts["events"], cut, empty["events"])})

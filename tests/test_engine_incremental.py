@@ -9,7 +9,7 @@ last one, every audit table must equal what a full audit of all the events write
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 
 import reference
+from auditor import audit as audit_module
 from auditor.audit import reaudit_pending, run_audit
 from auditor.schema import EVENTS
 from auditor.warehouse import Warehouse, read_table
@@ -117,3 +118,26 @@ def split(draw):
 def test_incremental_equals_full(tmp_path_factory, case) -> None:
     events, ents, chunks = case
     check_incremental_equals_full(tmp_path_factory.mktemp("inc"), events, ents, chunks)
+
+
+def test_a_service_that_never_pauses_is_found_in_a_few_statements(tmp_path, monkeypatch) -> None:
+    # A client_credentials service polling every 5 minutes, day and night: its one-hour
+    # segments follow each other back to back, so no instant of its history is quiet and
+    # every night must restart it from its first event. Another instance has ordinary sessions.
+    t0 = datetime(2026, 10, 5, tzinfo=timezone.utc)
+    events = [{"ts": t0 + timedelta(minutes=5 * i), "instance": "svc", "event": "request", "session_id": "sync",
+               "seats": 1, "user": "robot", "user_type": "INT", "auth_flow": "client_credentials"}
+              for i in range(12 * 24 * 4)]
+    for day in range(4):
+        for kind, minutes in (("login", 9 * 60), ("request", 9 * 60 + 30), ("logout", 11 * 60)):
+            events.append({"ts": t0 + timedelta(days=day, minutes=minutes), "instance": "acme", "event": kind,
+                           "session_id": f"a{day}", "seats": 1, "user": "ann"})
+    ents = [("acme", date(2026, 10, 1), None, "Europe/Sofia", 0), ("svc", date(2026, 10, 1), None, "UTC", 0)]
+    nights = [[e for e in events if e["ts"].date() == (t0 + timedelta(days=d)).date()] for d in range(4)]
+    statements: list[str] = []
+    original = audit_module.load_query
+    monkeypatch.setattr(audit_module, "load_query", lambda name: statements.append(name) or original(name))
+    check_incremental_equals_full(tmp_path, events, ents, nights)
+    # Three nights, each restarting svc at its first event: a few statements each, not one
+    # per segment chained before the new data (some 70 on the last night).
+    assert statements.count("audit_covering") <= 3 * 4
