@@ -62,6 +62,9 @@ OUTPUTS = {
     "instance_summary": "",
 }
 DEFAULT_MEMORY_LIMIT = "3000MB"
+#: The widest window an incremental audit reads back for covering segments (a century: wider
+#: than any history, short of the calendar's end).
+MAX_LOOKBACK = timedelta(days=36_500)
 #: Names another limit for DuckDB's memory in the audit (beyond it DuckDB spills to disk).
 MEMORY_LIMIT_ENV = "AUDITOR_MEMORY_LIMIT"
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
@@ -315,7 +318,7 @@ def _reaudit(
         if covered:
             for inst, start in covered:
                 q[inst] = start
-            reach *= 2
+            reach = min(reach * 2, MAX_LOOKBACK)
             continue
         cut = min(q.values()).date()
         run_query(con, "audit_events_recent", {"files": _files_from(parts["events"], cut, empty["events"])})
