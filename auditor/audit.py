@@ -150,7 +150,10 @@ def run_audit(
             if store_entitlements:
                 tx.clear("entitlements")
                 tx.write("entitlements", "all", to_arrow(rows))
-            replaced_breaches = _all_files(warehouse.partitions("breaches"), _empty_files(scratch)["breaches"])
+            # the empty files are written only when there is no breach partition to compare with
+            replaced_breaches = [str(f) for f in warehouse.files("breaches")] or [
+                str(_empty_files(scratch)["breaches"])
+            ]
             for table in OUTPUTS:
                 tx.clear(table)
             result = _write_outputs(con, tx, scratch)
