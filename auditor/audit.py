@@ -339,8 +339,7 @@ def _reaudit(
 
     cut = min(q.values()).date()
     cut_day = min(_local_date(v, zones.get(i, "UTC")) for i, v in q.items())
-    # every stored day: an instance's last day before its restart day may lie past another's cut
-    run_query(con, "audit_day_floor", {"files": _all_files(parts["daily_usage"], empty["daily_usage"])})
+    run_query(con, "audit_day_floor")
     # Each restart day is recomputed whole: its days read the kept rows of that day too.
     first_d0 = min(_midnight_at_or_before(v, zones.get(i, "UTC")) for i, v in q.items())
     lookback = (first_d0 - max_segment - timedelta(days=1)).date()

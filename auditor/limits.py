@@ -9,7 +9,8 @@ overflow, so that no accepted value can make a later stage fail.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 
 from auditor.errors import UsageError
 
@@ -38,3 +39,25 @@ def check_date(value: date, what: str) -> date:
     if not FIRST_DATE <= value <= LAST_DATE:
         raise UsageError(f"{what} {value.isoformat()} is out of range; give a date from {FIRST_DATE} to {LAST_DATE}")
     return value
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """The instants an accepted event may carry: [not_before, not_after]."""
+
+    not_before: datetime
+    not_after: datetime
+
+    @classmethod
+    def around(
+        cls, now: datetime, not_before: date = DEFAULT_NOT_BEFORE, max_ahead: timedelta = DEFAULT_MAX_AHEAD
+    ) -> EventWindow:
+        """The window of an ingest run whose clock reads NOW: from NOT_BEFORE (UTC midnight) to NOW + MAX_AHEAD."""
+        check_date(not_before, "--not-before")
+        if max_ahead < timedelta(0) or max_ahead > timedelta(days=3650):
+            raise UsageError(f"--max-ahead {max_ahead} is out of range; give a duration from 0 to 3650 days, e.g. 1d")
+        start = datetime.combine(not_before, time(0), tzinfo=timezone.utc)
+        end = now.astimezone(timezone.utc) + max_ahead
+        if end <= start:
+            raise UsageError(f"--not-before {not_before} is not before the run's clock plus --max-ahead ({end:%Y-%m-%d %H:%M}Z)")
+        return cls(start, end)

@@ -30,12 +30,13 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from auditor import nightly_files
 from auditor.errors import AuditorError, InputFileError, UsageError
+from auditor.limits import DEFAULT_MAX_AHEAD, DEFAULT_NOT_BEFORE
 from auditor.queries import run_query
 from auditor.runlog import RunRecord, append_run, new_run_id
 from auditor.warehouse import LOCK_FILE, Warehouse
@@ -77,8 +78,13 @@ def run_nightly(
     plans: Path | None = None,
     reports: Path | None = None,
     progress: bool = False,
+    not_before: date = DEFAULT_NOT_BEFORE,
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
 ) -> NightlyResult:
-    """One night: ingest new files under LOGS, re-audit, re-render, record the run."""
+    """One night: ingest new files under LOGS, re-audit, re-render, record the run.
+
+    NOT_BEFORE and MAX_AHEAD bound the instants of accepted events (see ``auditor.ingest.ingest``).
+    """
     logs = Path(logs)
     if not logs.is_dir():
         raise InputFileError(f"--logs {logs} is not a directory; name the folder the connection logs arrive in")
@@ -98,7 +104,7 @@ def run_nightly(
         result = NightlyResult(record, took_over_from=stale)
         stage = "ingest"
         try:
-            _ingest_stage(warehouse, logs, record, progress)
+            _ingest_stage(warehouse, logs, record, progress, not_before, max_ahead)
             stage = "audit"
             if fail_at == "after-ingest":
                 raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
@@ -137,7 +143,9 @@ def run_nightly(
 # -- the stages ---------------------------------------------------------------
 
 
-def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress: bool) -> None:
+def _ingest_stage(
+    warehouse: Warehouse, logs: Path, record: RunRecord, progress: bool, not_before: date, max_ahead: timedelta
+) -> None:
     """Hand ingest the files under LOGS that it may not know; count the rest as skipped."""
     from auditor.ingest import ingest, known_file_hashes
     from auditor.ingest.sources import find_sources
@@ -154,7 +162,9 @@ def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress:
     record.files_seen = len(sources)
     record.files_skipped = len(sources) - len(unread)
     if unread:
-        outcome = ingest(warehouse, unread, skip_known_files=True, progress=progress)
+        outcome = ingest(
+            warehouse, unread, skip_known_files=True, progress=progress, not_before=not_before, max_ahead=max_ahead
+        )
         record.ingest_run_id = outcome.run_id
         record.files_skipped += sum(1 for f in outcome.files if f.skipped_known)
         record.events_read, record.events_accepted = outcome.read, outcome.accepted

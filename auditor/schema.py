@@ -131,7 +131,7 @@ DAILY_LEVELS = pa.schema(
     [
         pa.field("instance", pa.string(), nullable=False),
         pa.field("day", pa.date32(), nullable=False),
-        pa.field("seats_in_use", pa.int32(), nullable=False),
+        pa.field("seats_in_use", pa.int64(), nullable=False),
         pa.field("in_use_us", pa.int64(), nullable=False),
     ]
 )
@@ -142,7 +142,7 @@ USAGE_STEPS = pa.schema(
         pa.field("instance", pa.string(), nullable=False),
         pa.field("step_start", UTC_TS, nullable=False),
         pa.field("step_end", UTC_TS, nullable=False),
-        pa.field("seats_in_use", pa.int32(), nullable=False),
+        pa.field("seats_in_use", pa.int64(), nullable=False),
         pa.field("seat_limit", pa.int32()),
     ]
 )
@@ -154,12 +154,12 @@ BREACHES = pa.schema(
         pa.field("breach_start", UTC_TS, nullable=False),
         pa.field("breach_end", UTC_TS, nullable=False),
         pa.field("duration_s", pa.float64(), nullable=False),
-        pa.field("peak_seats", pa.int32(), nullable=False),
+        pa.field("peak_seats", pa.int64(), nullable=False),
         # The first instant of the breach at which peak_seats is reached: where
         # the report looks for "who was connected at the peak".
         pa.field("peak_at", UTC_TS, nullable=False),
         pa.field("seat_limit", pa.int32(), nullable=False),
-        pa.field("max_excess", pa.int32(), nullable=False),
+        pa.field("max_excess", pa.int64(), nullable=False),
     ]
 )
 
@@ -168,7 +168,7 @@ DAILY_USAGE = pa.schema(
     [
         pa.field("instance", pa.string(), nullable=False),
         pa.field("day", pa.date32(), nullable=False),
-        pa.field("peak_seats", pa.int32(), nullable=False),
+        pa.field("peak_seats", pa.int64(), nullable=False),
         pa.field("peak_at", UTC_TS),
         pa.field("seat_limit", pa.int32()),
         pa.field("seconds_over_limit", pa.float64(), nullable=False),
@@ -191,15 +191,15 @@ INSTANCE_SUMMARY = pa.schema(
         pa.field("period_end", UTC_TS, nullable=False),
         pa.field("seat_limit", pa.int32()),
         pa.field("plan_maximum", pa.int32()),
-        pa.field("peak_seats", pa.int32(), nullable=False),
+        pa.field("peak_seats", pa.int64(), nullable=False),
         pa.field("peak_at", UTC_TS),
-        pa.field("p95_seats", pa.int32(), nullable=False),
+        pa.field("p95_seats", pa.int64(), nullable=False),
         pa.field("seconds_over_limit", pa.float64(), nullable=False),
         pa.field("breach_count", pa.int32(), nullable=False),
         pa.field("denials", pa.int32(), nullable=False),
         pa.field("status", pa.string(), nullable=False),
-        pa.field("recommended_seat_limit", pa.int32(), nullable=False),
-        pa.field("recommended_extra_sessions", pa.int32()),
+        pa.field("recommended_seat_limit", pa.int64(), nullable=False),
+        pa.field("recommended_extra_sessions", pa.int64()),
         pa.field("fits_plan_maximum", pa.bool_()),
     ]
 )

@@ -50,7 +50,7 @@ limits AS (
     ASOF LEFT JOIN a_ent AS e ON e.ikey = d.ikey AND e.valid_from_ts < d.d1
 )
 SELECT d.ikey, i.instance, d.day, d.d0, d.d1,
-       CAST(coalesce(p.peak_seats, 0) AS INTEGER) AS peak_seats,
+       CAST(coalesce(p.peak_seats, 0) AS BIGINT) AS peak_seats,
        CASE WHEN coalesce(p.peak_seats, 0) > 0 THEN p.peak_at END AS peak_at,
        CAST(l.seat_limit AS INTEGER) AS seat_limit,
        coalesce(CAST(p.over_us AS BIGINT), 0) / 1e6 AS seconds_over_limit,

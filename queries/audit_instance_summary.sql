@@ -85,9 +85,9 @@ joined AS (
 SELECT ikey, instance, customer, plan, tz AS timezone, period_start, period_end,
        CAST(seat_limit AS INTEGER) AS seat_limit,
        CAST(plan_maximum AS INTEGER) AS plan_maximum,
-       CAST(peak_seats AS INTEGER) AS peak_seats,
+       CAST(peak_seats AS BIGINT) AS peak_seats,
        peak_at,
-       CAST(p95_seats AS INTEGER) AS p95_seats,
+       CAST(p95_seats AS BIGINT) AS p95_seats,
        CAST(over_us AS BIGINT) / 1e6 AS seconds_over_limit,
        CAST(breach_count AS INTEGER) AS breach_count,
        CAST(denials AS INTEGER) AS denials,
@@ -95,8 +95,8 @@ SELECT ikey, instance, customer, plan, tz AS timezone, period_start, period_end,
             WHEN peak_seats > plan_maximum THEN 'beyond_plan_maximum'
             WHEN breach_count > 0 OR over_us > 0 THEN 'breach'
             ELSE 'compliant' END AS status,
-       CAST(recommended AS INTEGER) AS recommended_seat_limit,
-       CAST(CASE WHEN seat_limit IS NOT NULL THEN greatest(recommended - base_sessions, 0) END AS INTEGER)
+       CAST(recommended AS BIGINT) AS recommended_seat_limit,
+       CAST(CASE WHEN seat_limit IS NOT NULL THEN greatest(recommended - base_sessions, 0) END AS BIGINT)
            AS recommended_extra_sessions,
        CASE WHEN seat_limit IS NOT NULL THEN recommended <= plan_maximum END AS fits_plan_maximum
 FROM joined

@@ -3,7 +3,7 @@
 -- Reads: a_breaches, a_instances. Parameters: none.
 CREATE OR REPLACE TEMP VIEW a_out_breaches AS
 SELECT i.instance, b.breach_start, b.breach_end, b.duration_s,
-       CAST(b.peak_seats AS INTEGER) AS peak_seats, b.peak_at,
-       CAST(b.seat_limit AS INTEGER) AS seat_limit, CAST(b.max_excess AS INTEGER) AS max_excess,
+       CAST(b.peak_seats AS BIGINT) AS peak_seats, b.peak_at,
+       CAST(b.seat_limit AS INTEGER) AS seat_limit, CAST(b.max_excess AS BIGINT) AS max_excess,
        strftime(timezone('UTC', b.breach_start), '%Y-%m-%d') AS part
 FROM a_breaches AS b JOIN a_instances AS i USING (ikey)

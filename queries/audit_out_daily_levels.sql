@@ -2,6 +2,6 @@
 -- part: the local day.
 -- Reads: a_daily_levels, a_instances. Parameters: none.
 CREATE OR REPLACE TEMP VIEW a_out_daily_levels AS
-SELECT i.instance, l.day, CAST(l.seats_in_use AS INTEGER) AS seats_in_use, l.in_use_us,
+SELECT i.instance, l.day, CAST(l.seats_in_use AS BIGINT) AS seats_in_use, l.in_use_us,
        strftime(l.day, '%Y-%m-%d') AS part
 FROM a_daily_levels AS l JOIN a_instances AS i USING (ikey)

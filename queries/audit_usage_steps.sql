@@ -45,7 +45,7 @@ swept AS (
 ),
 instants AS (
     -- one row per instant (the last of its peers, whichever the sort put last)
-    SELECT ikey, ts, CAST(level AS INTEGER) AS level, CAST(level_before AS INTEGER) AS level_before,
+    SELECT ikey, ts, CAST(level AS BIGINT) AS level, CAST(level_before AS BIGINT) AS level_before,
            CASE WHEN lim_code >> 32 = ikey THEN CAST(lim_code & 4294967295 AS INTEGER) - 1 END AS lim,
            CASE WHEN lim_code_before >> 32 = ikey THEN CAST(lim_code_before & 4294967295 AS INTEGER) - 1 END AS lim_before
     FROM swept

@@ -2,7 +2,10 @@
 -- Reads the table macro `ingest_fields` (queries/ingest_fields_jsonl.sql or ingest_fields_csv.sql).
 -- The batch may hold lines of several input files, each line with its file's number (file_no).
 -- Parameters: $guard BOOLEAN — passed to ingest_fields (false: malformed JSON fails the statement);
--- $trim BOOLEAN — false when the reader saw that no field of the batch starts or ends with a space.
+-- $trim BOOLEAN — false when the reader saw that no field of the batch starts or ends with a space;
+-- $not_before, $not_after TIMESTAMPTZ — the window an event's ts must lie in (an instant outside it
+-- is a clock gone wrong, and would make later stages pay for every day in between);
+-- $max_seats INTEGER — the largest seat weight of one session.
 -- Returns one row per line that is not blank: file_no, line, the event's 11 normalised columns, and for
 -- a rejected line its reject_reason (NULL for a valid event) and raw text (without its line break);
 -- `unknown` lists field names outside the contract (JSON Lines only); h hashes a valid event.
@@ -55,11 +58,14 @@ judged AS (
             WHEN parse_error IS NOT NULL THEN parse_error
             WHEN ts_text IS NULL OR ts_text = '' THEN 'missing ts'
             WHEN ts IS NULL THEN 'unparseable timestamp'
+            WHEN ts < $not_before THEN 'timestamp too old'
+            WHEN ts > $not_after THEN 'timestamp in the future'
             WHEN instance IS NULL THEN 'missing instance'
             WHEN event IS NULL THEN 'missing event'
             WHEN event NOT IN ('login', 'request', 'logout', 'login_failed', 'restart') THEN 'unknown event'
             WHEN session_id IS NULL AND event IN ('login', 'request', 'logout') THEN 'missing session_id'
             WHEN seats IS NULL OR seats < 1 THEN 'bad seats'
+            WHEN seats > $max_seats THEN 'seats above ' || CAST($max_seats AS VARCHAR)
         END AS reject_reason
     FROM typed
 ),

@@ -20,7 +20,7 @@ SELECT
     instance,
     CAST(isodow(timezone(timezone, slot_start)) AS INTEGER) AS weekday,
     CAST(hour(timezone(timezone, slot_start)) AS INTEGER) AS hour,
-    CAST(max(peak) AS INTEGER) AS peak_seats
+    CAST(max(peak) AS BIGINT) AS peak_seats
 FROM slot_peaks
 GROUP BY ALL
 ORDER BY instance, weekday, hour

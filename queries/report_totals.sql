@@ -17,7 +17,7 @@ WITH clipped AS (
 ), per AS (
     SELECT
         instance,
-        CAST(max(seats_in_use) AS INTEGER) AS peak_seats,
+        CAST(max(seats_in_use) AS BIGINT) AS peak_seats,
         coalesce(sum(epoch_us(b) - epoch_us(a)) FILTER (WHERE seats_in_use > seat_limit), 0) / 1e6 AS seconds_over_limit,
         coalesce(sum(epoch_us(b) - epoch_us(a)) FILTER (WHERE seats_in_use > 0), 0) / 1e6 AS seconds_in_use,
         coalesce(sum(epoch_us(b) - epoch_us(a)) FILTER (WHERE seats_in_use > 0 AND seat_limit IS NULL), 0) / 1e6 AS seconds_unlicensed,

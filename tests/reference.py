@@ -208,6 +208,11 @@ def daily_usage(events: list[dict], sessions: list[dict], steps: list[dict], brs
                 timedelta(0),
             ).total_seconds()
             day_segs = [s for s in segs if s["start_ts"] < d1 and s["end_ts"] > d0]
+            day_denials = sum(1 for e in denials if d0 <= e["ts"] < d1)
+            if not day_segs and not day_denials:
+                # only days with a counted session in use or a refused login have a row
+                d += timedelta(days=1)
+                continue
             out.append(
                 {
                     "instance": inst,
@@ -217,7 +222,7 @@ def daily_usage(events: list[dict], sessions: list[dict], steps: list[dict], brs
                     "seat_limit": limit_at(ents, inst, d1 - US),
                     "seconds_over_limit": over,
                     "breach_count": sum(1 for b in brs if b["instance"] == inst and d0 <= b["breach_start"] < d1),
-                    "denials": sum(1 for e in denials if d0 <= e["ts"] < d1),
+                    "denials": day_denials,
                     "sessions": len(day_segs),
                     "distinct_users": len({s["user"] for s in day_segs if s["user"] is not None}),
                     "distinct_devices": len({s["device"] for s in day_segs if s["device"] is not None}),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from auditor.ingest.pipeline import _header_names
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY, LineReader
 from auditor.ingest.sources import find_sources
 from auditor.ingest.staging import StagingSession
+from auditor.limits import MAX_SEATS, EventWindow
 from auditor.schema import EVENTS
 from tests.ingest_support import FIELDS, write_lines
 
@@ -34,9 +36,10 @@ _value_text = st.text(alphabet=st.sampled_from(list('aZ09 ._-:"\\,é\t\u00a0')),
 _ts = st.sampled_from([
     "2026-10-01T08:00:00Z", "2026-10-01 08:00:00.123456", " 2026-10-01T08:00:00+02:00 ", "2026-10-01T08:00:00.1234567Z",
     "2026-10-01", "infinity", "yesterday", "", "2026-10-01T25:00:00Z", "2026-09-30T23:59:59-05:30",
+    "1999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "-001-01-01T00:00:00Z",
 ])
 _scalar = st.one_of(
-    st.none(), _value_text, st.integers(-3, 5), st.sampled_from([3.5, 1e2, True, False, "2", " 3 ", "04", "99999999999"]),
+    st.none(), _value_text, st.integers(-3, 5), st.sampled_from([3.5, 1e2, True, False, "2", " 3 ", "04", "99999999999", 1000, "1001", 2147483647]),
     st.just({"nested": 1}), st.just([1, "a"]),
 )
 _field_value = {
@@ -127,7 +130,9 @@ def _reference_rows(path: Path, fmt: str, file_no: int = 0) -> list[tuple]:
             con.register("ingest_batch", batch)
             stage = (REFERENCE / "ingest_stage.sql").read_text()
             select = stage[stage.index("COPY (") + len("COPY (") : stage.rindex(") TO $path")]
-            out += con.execute(select, {"file_no": file_no}).fetchall()
+            window = EventWindow.around(datetime.now(timezone.utc))
+            params = {"file_no": file_no, "not_before": window.not_before, "not_after": window.not_after, "max_seats": MAX_SEATS}
+            out += con.execute(select, params).fetchall()
         return out
     finally:
         con.close()

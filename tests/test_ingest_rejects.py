@@ -37,6 +37,18 @@ JSONL_CASES = [
     ('{"ts":"2026-10-01T08:00:00Z","instance":"acme.my.erp.net","event":"login","session_id":"s","seats":1.5}', "bad seats"),
     ('{"ts":"2026-10-01T08:00:00Z","instance":"acme.my.erp.net","event":"login","session_id":"s","seats":"two"}', "bad seats"),
     ('{"ts":"2026-10-01T08:00:00Z","instance":"acme.my.erp.net","event":"login","session_id":"s","seats":99999999999}', "bad seats"),
+    ('{"ts":"2026-10-01T08:00:00Z","instance":"acme.my.erp.net","event":"login","session_id":"s","seats":2147483647}', "seats above 1000"),
+    ('{"ts":"2026-10-01T08:00:00Z","instance":"acme.my.erp.net","event":"login","session_id":"s","seats":"1001"}', "seats above 1000"),
+    # the calendar's far ends: every one of these crashed ingest or cost later audits a row per day in between
+    ('{"ts":"9999-12-31T23:59:59.999999Z","instance":"acme.my.erp.net","event":"restart"}', "timestamp in the future"),
+    ('{"ts":"9999-12-31T23:59:59-12:00","instance":"acme.my.erp.net","event":"restart"}', "timestamp in the future"),
+    ('{"ts":"2099-06-01T00:00:00Z","instance":"acme.my.erp.net","event":"restart"}', "timestamp in the future"),
+    ('{"ts":"0000-01-01T00:00:00Z","instance":"acme.my.erp.net","event":"restart"}', "timestamp too old"),
+    ('{"ts":"-001-01-01T00:00:00Z","instance":"acme.my.erp.net","event":"restart"}', "timestamp too old"),
+    ('{"ts":"0001-01-01T00:00:00+14:00","instance":"acme.my.erp.net","event":"restart"}', "timestamp too old"),
+    ('{"ts":"0001-01-01T00:00:00Z","instance":"acme.my.erp.net","event":"restart"}', "timestamp too old"),
+    ('{"ts":"1969-12-31T23:59:59Z","instance":"acme.my.erp.net","event":"restart"}', "timestamp too old"),
+    ('{"ts":"1999-12-31T23:59:59.999999Z","instance":"acme.my.erp.net","event":"restart"}', "timestamp too old"),
 ]
 
 

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from auditor.audit import run_audit
-from auditor.cli.options import quiet_option, warehouse_option
+from auditor.cli.options import Duration, quiet_option, warehouse_option
 from auditor.warehouse import Warehouse
-
-_DURATION = re.compile(r"^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
-
-
-class Duration(click.ParamType):
-    """A duration like 90s, 15m, 1h, 1h30m, or a number of seconds."""
-
-    name = "duration"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        text = str(value).strip().lower()
-        match = _DURATION.match(text)
-        if not text or not match or not any(match.groups()):
-            self.fail(f"{value!r} is not a duration; write e.g. 90s, 15m, 1h or 1h30m", param, ctx)
-        hours, minutes, seconds = match.groups()
-        return timedelta(hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0))
-
 
 @click.command()
 @warehouse_option

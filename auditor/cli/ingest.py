@@ -3,35 +3,43 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
 import click
 
-from auditor.cli.options import quiet_option, warehouse_option
+from auditor.cli.options import quiet_option, warehouse_option, window_options
 from auditor.ingest import IngestResult, ingest as run_ingest
 from auditor.ingest.sources import find_sources
+from auditor.limits import EventWindow
 from auditor.output import write_rows
 from auditor.warehouse import Warehouse
 
 
 @click.command()
 @warehouse_option
+@window_options
 @quiet_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def ingest(warehouse: Path, quiet: bool, paths: tuple[Path, ...]) -> None:
+def ingest(warehouse: Path, not_before: datetime, max_ahead: timedelta, quiet: bool, paths: tuple[Path, ...]) -> None:
     """Read connection logs at PATHS (files or directories) into the warehouse.
 
     Files are JSON Lines (*.jsonl, *.ndjson) or CSV with a header (*.csv), each
     optionally gzip (.gz) or zstd (.zst) compressed; directories are read
     recursively. Rejected lines go to the warehouse's rejects table, and a
     per-file summary (read, accepted, duplicates, rejected) to stderr and the
-    ingest_log table. Exit status 0 when the run completed, rejects or not.
+    ingest_log table. Events dated before --not-before or after the run's clock
+    plus --max-ahead are rejected. Exit status 0 when the run completed, rejects
+    or not.
     """
     # Check the input before creating a warehouse, so that a typo leaves nothing behind.
     find_sources(paths)
+    EventWindow.around(datetime.now(timezone.utc), not_before.date(), max_ahead)
     wh = Warehouse.open(warehouse, create=True)
-    result = run_ingest(wh, list(paths), progress=not quiet and sys.stderr.isatty())
+    result = run_ingest(
+        wh, list(paths), progress=not quiet and sys.stderr.isatty(), not_before=not_before.date(), max_ahead=max_ahead
+    )
     if not quiet:
         print_summary(result, sys.stderr)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 
-from auditor.cli.options import quiet_option, warehouse_option
+from auditor.cli.options import quiet_option, warehouse_option, window_options
 from auditor.exitcodes import ExitCode
+from auditor.limits import EventWindow
 from auditor.warehouse import Warehouse
 
 
@@ -36,6 +38,7 @@ from auditor.warehouse import Warehouse
     help="Re-render the affected instances' reports and the overview into this folder.",
 )
 @click.option("--fail-on-breach", is_flag=True, help="Exit with status 3 when the run found new breaches.")
+@window_options
 @quiet_option
 def nightly(
     warehouse: Path,
@@ -44,6 +47,8 @@ def nightly(
     plans: Path | None,
     reports: Path | None,
     fail_on_breach: bool,
+    not_before: datetime,
+    max_ahead: timedelta,
     quiet: bool,
 ) -> int:
     """Ingest new logs, re-audit what they change, re-render the affected reports.
@@ -59,6 +64,7 @@ def nightly(
     """
     from auditor.nightly import run_nightly, summary_line  # matplotlib loads only when a night runs
 
+    EventWindow.around(datetime.now(timezone.utc), not_before.date(), max_ahead)
     result = run_nightly(
         Warehouse.open(warehouse, create=True),
         logs,
@@ -66,6 +72,8 @@ def nightly(
         plans=plans,
         reports=reports,
         progress=not quiet and sys.stderr.isatty(),
+        not_before=not_before.date(),
+        max_ahead=max_ahead,
     )
     for path in result.report_paths:
         click.echo(str(path))

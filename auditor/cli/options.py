@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from auditor.limits import DEFAULT_NOT_BEFORE
 from auditor.warehouse import ENV_VAR
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_DURATION = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
+
+
+class Duration(click.ParamType):
+    """A duration like 90s, 15m, 1h, 1h30m, 1d, or a number of seconds."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        match = _DURATION.match(text)
+        if not text or not match or not any(match.groups()):
+            self.fail(f"{value!r} is not a duration; write e.g. 90s, 15m, 1h, 1h30m or 1d", param, ctx)
+        days, hours, minutes, seconds = match.groups()
+        try:
+            return timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0))
+        except OverflowError:
+            self.fail(f"{value!r} is too long a duration", param, ctx)
 
 
 def warehouse_option(f: F) -> F:
@@ -28,3 +52,15 @@ def warehouse_option(f: F) -> F:
 
 def quiet_option(f: F) -> F:
     return click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")(f)
+
+
+def window_options(f: F) -> F:
+    """--not-before and --max-ahead: the instants an accepted event may carry."""
+    f = click.option(
+        "--max-ahead", type=Duration(), default="1d", show_default=True,
+        help="Reject events later than the run's clock plus this (a clock gone wrong).",
+    )(f)
+    return click.option(
+        "--not-before", type=click.DateTime(["%Y-%m-%d"]), default=DEFAULT_NOT_BEFORE.isoformat(), show_default=True,
+        metavar="DATE", help="Reject events before this UTC date.",
+    )(f)

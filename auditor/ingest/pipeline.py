@@ -17,7 +17,7 @@ import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from auditor.ingest.reader import PADDED_KEY, LineReader
 from auditor.ingest.results import FileResult, IngestResult
 from auditor.ingest.sources import SourceFile, find_sources
 from auditor.ingest.staging import EVENT_COLUMNS, DayMerger, NewEvents, StagingSession, with_file_no
+from auditor.limits import DEFAULT_MAX_AHEAD, DEFAULT_NOT_BEFORE, EventWindow
 from auditor.queries import run_query
 from auditor.schema import INGEST_LOG
 from auditor.warehouse import Transaction, Warehouse
@@ -58,18 +59,22 @@ def ingest(
     *,
     skip_known_files: bool = False,
     progress: bool = False,
+    not_before: date = DEFAULT_NOT_BEFORE,
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
 ) -> IngestResult:
     """Ingest the log files at PATHS (files or directories) into WAREHOUSE.
 
     With ``skip_known_files``, a file whose content (sha256) an earlier run
-    already read is not read again, whatever its name.
+    already read is not read again, whatever its name. An event before
+    NOT_BEFORE or later than this run's clock plus MAX_AHEAD is rejected.
     """
     sources = find_sources(paths)
     started = datetime.now(timezone.utc)
+    window = EventWindow.around(started, not_before, max_ahead)
     run_id = new_run_id(started)
     with warehouse.transaction() as tx:
         scratch = warehouse.scratch_dir()
-        session = StagingSession(scratch)
+        session = StagingSession(scratch, window)
         try:
             known = known_file_hashes(warehouse) if skip_known_files else set()
             total = sum(s.size for s in sources.files)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY
+from auditor.limits import MAX_SEATS, EventWindow
 from auditor.queries import load_query, run_query
 from auditor.schema import EVENTS
 
@@ -144,8 +145,10 @@ class _Stager:
 class StagingSession:
     """A DuckDB connection that stages batches and merges them per date (scratch files in SCRATCH)."""
 
-    def __init__(self, scratch: Path) -> None:
+    def __init__(self, scratch: Path, window: EventWindow | None = None) -> None:
         self.scratch = scratch
+        #: The instants an accepted event may carry (default: the window around this moment).
+        self.window = window or EventWindow.around(datetime.now(timezone.utc))
         self.batches: list[StagedBatch] = []
         #: Batches staged a second time, with each line's JSON checked first.
         self.guarded = 0
@@ -210,7 +213,13 @@ class StagingSession:
         if "file_no" not in batch.column_names:
             assert file_no is not None
             batch = with_file_no(batch, file_no)
-        params: dict[str, Any] = {"guard": guard, "trim": trim}
+        params: dict[str, Any] = {
+            "guard": guard,
+            "trim": trim,
+            "not_before": self.window.not_before,
+            "not_after": self.window.not_after,
+            "max_seats": MAX_SEATS,
+        }
         con.register("ingest_batch", batch)
         try:
             try:

@@ -123,24 +123,27 @@ def daily_chart(report: ReportContext, path: Path) -> Chart:
     """Each local day's peak as a bar, red above the limit; the limit as a step line."""
     f = report.figures
     # Bars centred on local noon, so that each covers its own day on a datetime axis.
+    zone = zone_info(f.timezone)
     days = [datetime.combine(d.day, time(12)) for d in report.days]
     peaks = [d.peak_seats for d in report.days]
-    limits = [np.nan if d.seat_limit is None else d.seat_limit for d in report.days]
     colours = [OVER if d.seat_limit is not None and d.peak_seats > d.seat_limit else USAGE for d in report.days]
     height = 200
     fig, ax = _figure(height)
     if days:
         ax.bar(days, peaks, color=colours, width=0.8)
-        edges = [*days, days[-1] + timedelta(days=1)]
-        ax.step([d - timedelta(hours=12) for d in edges], [*limits, limits[-1]], where="post", color=LIMIT, linewidth=1.4, linestyle="--")
+    # daily_usage has rows only for days with use: the limit comes from the entitlements, in local wall time.
+    lx, ly = _limit_line(report)
+    if f.limits:
+        ax.step([x.astimezone(zone).replace(tzinfo=None) for x in lx], ly, where="post", color=LIMIT, linewidth=1.4, linestyle="--")
+    limits = [span.seat_limit for span in f.limits]
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.set_xlim(datetime.combine(f.period.first_day, time(0)), datetime.combine(f.period.end_day, time(0)))
-    ax.set_ylim(0, max([*peaks, *(x for x in limits if not np.isnan(x)), 1]) + 1)
+    ax.set_ylim(0, max([*peaks, *limits, 1]) + 1)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("daily peak", fontsize=8)
     _save(fig, path)
     over = sum(1 for c in colours if c == OVER)
-    return Chart("daily", path, f"Daily peak of concurrent sessions: {over} of {len(days)} days above the limit.", WIDTH_PX, height)
+    return Chart("daily", path, f"Daily peak of concurrent sessions: {over} of {len(days)} active days above the limit.", WIDTH_PX, height)
 
 
 def heatmap_chart(report: ReportContext, path: Path) -> Chart:

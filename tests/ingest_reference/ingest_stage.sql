@@ -52,11 +52,14 @@ judged AS (
             WHEN parse_error IS NOT NULL THEN parse_error
             WHEN ts_text IS NULL OR ts_text = '' THEN 'missing ts'
             WHEN ts IS NULL THEN 'unparseable timestamp'
+            WHEN ts < $not_before THEN 'timestamp too old'
+            WHEN ts > $not_after THEN 'timestamp in the future'
             WHEN instance IS NULL THEN 'missing instance'
             WHEN event IS NULL THEN 'missing event'
             WHEN event NOT IN ('login', 'request', 'logout', 'login_failed', 'restart') THEN 'unknown event'
             WHEN session_id IS NULL AND event IN ('login', 'request', 'logout') THEN 'missing session_id'
             WHEN seats IS NULL OR seats < 1 THEN 'bad seats'
+            WHEN seats > $max_seats THEN 'seats above ' || CAST($max_seats AS VARCHAR)
         END AS reject_reason
     FROM typed
 )
