@@ -35,3 +35,19 @@ class WarehouseError(AuditorError):
 
 class WarehouseBusyError(AuditorError):
     """Another auditor process holds the warehouse's write lock."""
+
+
+class WarehouseNotWritableError(UsageError):
+    """A command that writes was pointed at a warehouse (or a place for one) this process may not write to."""
+
+
+class WarehouseWriteError(WarehouseError):
+    """A run failed while writing (a full disk, an I/O error) and committed nothing."""
+
+
+class AuditorWarning(UserWarning):
+    """Something the user must know about a run that succeeded.
+
+    Library code warns with it (``warnings.warn``) instead of printing; the CLI
+    shows each as one line, ``auditor: warning: ...``, and keeps the exit status.
+    """

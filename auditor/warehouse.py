@@ -17,17 +17,29 @@ replaces ``manifest.json`` in one atomic rename, and only after that deletes the
 files the old manifest referenced. A crash before the rename leaves orphans that
 the next writer deletes; a crash after it leaves garbage that the next writer
 deletes. Readers only ever see files some manifest committed.
+
+The rename is the commit point. A failure before it fails the run and leaves the
+warehouse as it was; a failure after it (refreshing ``auditor.duckdb``, deleting
+replaced files) cannot undo the run, so it is an ``AuditorWarning``, not an error.
+``auditor.duckdb`` records what it was built from (``_auditor_build``); every
+connection compares that with the manifest and the warehouse's current place and
+rewrites a stale file (after a crash between rename and refresh, or after the
+warehouse was moved) when the write lock is free and the directory writable.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
+import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,7 +50,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from auditor.errors import NotAWarehouseError, WarehouseBusyError, WarehouseError
+from auditor.errors import (
+    AuditorWarning,
+    NotAWarehouseError,
+    UsageError,
+    WarehouseBusyError,
+    WarehouseError,
+    WarehouseNotWritableError,
+    WarehouseWriteError,
+)
+from auditor.queries import load_query
 from auditor.schema import TABLES, duckdb_type
 
 MANIFEST_FILE = "manifest.json"
@@ -49,6 +70,11 @@ ENV_VAR = "AUDITOR_WAREHOUSE"
 # duckdb-cli from PyPI (1.5.x) cannot read newer storage versions; engineers open
 # auditor.duckdb with whatever DuckDB they have, so write the oldest we can.
 DUCKDB_STORAGE_VERSION = "v1.5.0"
+#: How long opening a warehouse that another process is creating waits for that
+#: process's lock; creating one takes milliseconds, so a longer hold means it is busy.
+CREATION_WAIT_S = 5.0
+#: errno values that mean "this process may not write here".
+_CANNOT_WRITE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 _PARTITION_RE = re.compile(r"^[A-Za-z0-9_.=-]+$")
 
@@ -105,9 +131,16 @@ class Warehouse:
         root = Path(path) if path is not None else default_warehouse_path()
         if root.exists() and not root.is_dir():
             raise NotAWarehouseError(f"{root} is a file, not a warehouse directory; name a directory with --warehouse")
-        if (root / MANIFEST_FILE).is_file():
+        try:
+            names = os.listdir(root)
+        except FileNotFoundError:
+            names = []
+        except PermissionError as exc:
+            raise UsageError(f"cannot read the warehouse directory {root} ({exc.strerror}); run as a user who may read it") from None
+        # Listed first, checked second: a manifest that appears meanwhile is seen here.
+        if MANIFEST_FILE in names or (root / MANIFEST_FILE).is_file():
             return cls(root)
-        if root.is_dir() and any(root.iterdir()):
+        if not all(_left_by_creation(name) for name in names):
             raise NotAWarehouseError(
                 f"{root} is not an auditor warehouse (it has no {MANIFEST_FILE}); name a new or empty directory with --warehouse"
             )
@@ -115,12 +148,29 @@ class Warehouse:
             raise NotAWarehouseError(
                 f"there is no warehouse at {root}; run `auditor ingest --warehouse {root} LOGS...` first"
             )
-        root.mkdir(parents=True, exist_ok=True)
+        return cls._create(root)
+
+    @classmethod
+    def _create(cls, root: Path) -> Warehouse:
+        """Make a warehouse at ROOT (new, empty, or holding only another creator's lock and temporary files)."""
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if exc.errno in _CANNOT_WRITE:
+                raise WarehouseNotWritableError(
+                    f"cannot create the warehouse {root.absolute()} ({exc.strerror}); name a directory you may write to with --warehouse"
+                ) from None
+            raise
         warehouse = cls(root)
-        with warehouse.lock():
-            if not (root / MANIFEST_FILE).is_file():
-                warehouse._write_manifest(Manifest())
-                warehouse.refresh_duckdb_file()
+        # Another process may be creating it right now: wait for its lock, then look again.
+        with warehouse.lock(wait=CREATION_WAIT_S):
+            if not warehouse.manifest_path.is_file():
+                manifest = Manifest()
+                try:
+                    warehouse._write_manifest(manifest)
+                except OSError as exc:
+                    raise WarehouseWriteError(f"could not create the warehouse {root}: {_one_line(exc)}") from exc
+                warehouse._after_commit(manifest)
         return warehouse
 
     # -- reading -----------------------------------------------------------
@@ -137,6 +187,8 @@ class Warehouse:
             text = self.manifest_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise NotAWarehouseError(f"{self.root} is not an auditor warehouse") from None
+        except PermissionError as exc:
+            raise UsageError(f"cannot read {self.manifest_path} ({exc.strerror}); run as a user who may read the warehouse") from None
         return Manifest.from_json(text, self.manifest_path)
 
     def partitions(self, table: str, manifest: Manifest | None = None) -> dict[str, Path]:
@@ -167,17 +219,35 @@ class Warehouse:
             statements.append(f"CREATE OR REPLACE VIEW {_quote_ident(table)} AS {body}")
         return statements
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection with a view per table, in UTC."""
+    def connect(self, *, confined: bool = False) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with a view per table, in UTC.
+
+        CONFINED (for queries the user writes): the connection may read the
+        committed files and nothing else, load no extension, and change none of
+        its settings.
+        """
         con = duckdb.connect()
-        # Day boundaries and casts of TIMESTAMPTZ follow this setting; fix it.
-        con.execute("SET TimeZone = 'UTC'")
-        # DuckDB draws its progress bar on stdout even when it is not a terminal; stdout is for data.
-        con.execute("SET enable_progress_bar = false")
-        manifest = self.manifest()
-        self._check_files(manifest)
-        for statement in self.view_sql(manifest):
-            con.execute(statement)
+        try:
+            # Day boundaries and casts of TIMESTAMPTZ follow this setting; fix it.
+            con.execute("SET TimeZone = 'UTC'")
+            # DuckDB draws its progress bar on stdout even when it is not a terminal; stdout is for data.
+            con.execute("SET enable_progress_bar = false")
+            manifest = self.manifest()
+            self._check_files(manifest)
+            views = self.view_sql(manifest)
+            self._keep_duckdb_file_current(con, views)
+            for statement in views:
+                con.execute(statement)
+            if confined:
+                files = sorted(str(self.root / rel) for rel in manifest.referenced())
+                con.execute("SET allowed_paths = $files", {"files": files})
+                con.execute("SET enable_external_access = false")
+                con.execute("SET autoinstall_known_extensions = false")
+                con.execute("SET autoload_known_extensions = false")
+                con.execute("SET lock_configuration = true")
+        except BaseException:
+            con.close()
+            raise
         return con
 
     def _check_files(self, manifest: Manifest) -> None:
@@ -187,82 +257,207 @@ class Warehouse:
                 f"{self.root} references {len(missing)} missing file(s), first {missing[0]}; restore it from a backup"
             )
 
+    def _keep_duckdb_file_current(self, con: duckdb.DuckDBPyConnection, views: list[str]) -> None:
+        """Rewrite ``auditor.duckdb`` if it was not built from VIEWS (the committed files, at this place).
+
+        Never waits: a process holding the write lock refreshes the file when it
+        commits. A directory this process may not write to is left as it is.
+        """
+        if self._duckdb_file_digest(con) == _digest(views):
+            return
+        with self._lock_if_free() as held:
+            if not held or not os.access(self.root, os.W_OK):
+                return
+            try:
+                self.refresh_duckdb_file()
+            except (OSError, duckdb.Error) as exc:
+                warnings.warn(
+                    f"{self.duckdb_path} is out of date and could not be rewritten ({_one_line(exc)}); "
+                    "auditor's own commands are not affected, and the next one tries again",
+                    AuditorWarning,
+                    stacklevel=2,
+                )
+
+    def _duckdb_file_digest(self, con: duckdb.DuckDBPyConnection) -> str | None:
+        """The views digest ``auditor.duckdb`` records; None if it is missing, unreadable or records none."""
+        try:
+            con.execute("ATTACH $path AS auditor_file (READ_ONLY)", {"path": str(self.duckdb_path)})
+        except duckdb.Error:
+            return None
+        try:
+            row = con.execute(load_query("warehouse_build_read")).fetchone()
+            return str(row[0]) if row else None
+        except duckdb.Error:
+            return None
+        finally:
+            con.execute("DETACH auditor_file")
+
     # -- writing -----------------------------------------------------------
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, *, wait: float = 0.0) -> Iterator[None]:
         """Hold the warehouse's write lock (re-entrant within this process).
 
+        Waits up to WAIT seconds for another holder, then raises WarehouseBusyError.
         flock is released by the kernel when its process dies, so a lock left by
         a killed run is simply free again: the next run takes it over.
         """
         if self._lock_depth == 0:
+            self._acquire(wait)
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._release()
+
+    @contextlib.contextmanager
+    def _lock_if_free(self) -> Iterator[bool]:
+        """The write lock if it can be had at once (yields True), else nothing (yields False)."""
+        if self._lock_depth == 0:
+            try:
+                self._acquire(0.0)
+            except (WarehouseBusyError, WarehouseNotWritableError, OSError):
+                yield False
+                return
+        self._lock_depth += 1
+        try:
+            yield True
+        finally:
+            self._release()
+
+    def _acquire(self, wait: float) -> None:
+        try:
             fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno in _CANNOT_WRITE:
+                raise WarehouseNotWritableError(
+                    f"cannot write to the warehouse {self.root} ({exc.strerror}: {exc.filename}); "
+                    "ingest, audit and nightly need write access to it "
+                    "(auditor sql and auditor report only read it)"
+                ) from None
+            raise
+        deadline = time.monotonic() + wait
+        while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
             except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
                 holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
                 os.close(fd)
                 raise WarehouseBusyError(
                     f"warehouse {self.root} is in use by {holder}; wait for that run to finish"
                 ) from None
+        # Naming the holder is a courtesy: a full disk must not keep a run from its lock.
+        with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             os.pwrite(fd, f"auditor pid {os.getpid()} since {stamp}\n".encode(), 0)
-            self._lock_fd = fd
-        self._lock_depth += 1
-        try:
-            yield
-        finally:
-            self._lock_depth -= 1
-            if self._lock_depth == 0 and self._lock_fd is not None:
+        self._lock_fd = fd
+
+    def _release(self) -> None:
+        self._lock_depth -= 1
+        if self._lock_depth == 0 and self._lock_fd is not None:
+            with contextlib.suppress(OSError):
                 os.ftruncate(self._lock_fd, 0)
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Stage new files, then commit them all at once when the block ends.
 
-        An exception inside the block commits nothing; the files it wrote are
-        deleted, now or by the next writer.
+        An exception inside the block (or before the commit's rename) commits
+        nothing; the files it wrote are deleted, now or by the next writer. An
+        OSError there (a full disk) becomes a one-line WarehouseWriteError.
         """
         with self.lock():
             self.collect_garbage()
             tx = Transaction(self, self.manifest())
             try:
                 yield tx
-            except BaseException:
+                manifest = tx.commit()
+            except BaseException as exc:
                 tx.discard()
+                if isinstance(exc, (OSError, duckdb.IOException)):
+                    raise WarehouseWriteError(
+                        f"the run failed and committed nothing ({_one_line(exc)}); "
+                        f"the warehouse {self.root} is as it was before it"
+                    ) from exc
                 raise
-            tx.commit()
+            self._after_commit(manifest)
 
     def _write_manifest(self, manifest: Manifest) -> None:
+        """Replace ``manifest.json`` by MANIFEST; the rename at its end is the commit point."""
         tmp = self.root / f".{MANIFEST_FILE}.{secrets.token_hex(4)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(manifest.to_json())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.manifest_path)
-        _fsync_dir(self.root)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(manifest.to_json())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.manifest_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
-    def refresh_duckdb_file(self) -> None:
-        """Rewrite ``auditor.duckdb`` so that its views name the current files."""
+    def _after_commit(self, manifest: Manifest) -> None:
+        """Tidy up after the commit point: nothing here can undo the run, so failures are warnings."""
+        try:
+            _fsync_dir(self.root)
+        except OSError as exc:
+            warnings.warn(
+                f"the run committed, but {self.root} could not be synced to disk ({_one_line(exc)}); "
+                "a power cut now could lose it",
+                AuditorWarning,
+                stacklevel=3,
+            )
+        try:
+            self.refresh_duckdb_file(manifest)
+        except (OSError, duckdb.Error) as exc:
+            warnings.warn(
+                f"the run committed, but {self.duckdb_path} could not be refreshed ({_one_line(exc)}); "
+                "the next auditor command on the warehouse refreshes it",
+                AuditorWarning,
+                stacklevel=3,
+            )
+        try:
+            self.collect_garbage()
+        except OSError as exc:
+            warnings.warn(
+                f"the run committed, but the files it replaced could not all be deleted ({_one_line(exc)}); "
+                "the next run that writes to the warehouse deletes them",
+                AuditorWarning,
+                stacklevel=3,
+            )
+
+    def refresh_duckdb_file(self, manifest: Manifest | None = None) -> None:
+        """Rewrite ``auditor.duckdb`` so that its views name the committed files, and record what it was built from."""
+        manifest = manifest or self.manifest()
+        views = self.view_sql(manifest)
         tmp = self.root / f".{DUCKDB_FILE}.{secrets.token_hex(4)}.tmp"
+        wal = Path(str(tmp) + ".wal")
         con = duckdb.connect()
         try:
             con.execute(f"ATTACH {sql_string(str(tmp))} AS w (STORAGE_VERSION '{DUCKDB_STORAGE_VERSION}')")
             con.execute("USE w")
-            for statement in self.view_sql():
+            for statement in views:
                 con.execute(statement)
+            con.execute(
+                load_query("warehouse_build_write"),
+                {"generation": manifest.generation, "root": str(self.root), "views_sha256": _digest(views)},
+            )
             con.execute("USE memory")
             con.execute("DETACH w")
+            os.replace(tmp, self.duckdb_path)
+        except BaseException:
+            # A half-written file would only take space that the failure may be short of.
+            tmp.unlink(missing_ok=True)
+            raise
         finally:
             con.close()
-        os.replace(tmp, self.duckdb_path)
-        wal = Path(str(tmp) + ".wal")
-        if wal.exists():
-            wal.unlink()
+            wal.unlink(missing_ok=True)
 
     def collect_garbage(self) -> None:
         """Delete files no committed manifest references (left by crashed or older runs)."""
@@ -338,14 +533,18 @@ class Transaction:
         """TABLE's partitions as they will be after commit."""
         return {k: self.warehouse.root / rel for k, rel in sorted(self.tables.get(table, {}).items())}
 
-    def commit(self) -> None:
+    def commit(self) -> Manifest:
+        """Make the staged files durable, then replace the manifest: the commit point.
+
+        Returns the manifest committed. What follows the rename (the refresh of
+        ``auditor.duckdb``, deleting replaced files) is ``Warehouse.transaction``'s.
+        """
         manifest = Manifest(self.base.generation + 1, self.tables, self.meta)
         for path in self._written:
             if path.exists():
                 _fsync_file(path)
         self.warehouse._write_manifest(manifest)
-        self.warehouse.refresh_duckdb_file()
-        self.warehouse.collect_garbage()
+        return manifest
 
     def discard(self) -> None:
         for path in self._written:
@@ -354,6 +553,20 @@ class Transaction:
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _digest(views: list[str]) -> str:
+    """What ``auditor.duckdb`` is built from: the views name every committed file by absolute path."""
+    return hashlib.sha256("\n".join(views).encode("utf-8")).hexdigest()
+
+
+def _left_by_creation(name: str) -> bool:
+    """Whether NAME, in a directory without a manifest, is the lock or a temporary file of a warehouse being created."""
+    return name == LOCK_FILE or (name.startswith(".") and name.endswith((".tmp", ".tmp.wal")))
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _fsync_file(path: Path) -> None:

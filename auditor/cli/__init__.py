@@ -2,20 +2,25 @@
 
 Each command lives in its own module beside this one and is registered below.
 Library errors (``auditor.errors``) become one line on stderr and their exit
-code here, in one place; ``--debug`` shows the traceback instead.
+code here, in one place; ``--debug`` shows the traceback instead. An OSError the
+library did not turn into one of its own errors is still one line (exit 1).
+Library warnings (``AuditorWarning``: the run succeeded, but something after its
+commit did not) become one line each, ``auditor: warning: ...``, and leave the
+exit status alone.
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from auditor import __version__
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, AuditorWarning
 from auditor.exitcodes import ExitCode
 
 
@@ -34,25 +39,56 @@ class AuditorGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv[: _first_command_index(argv)]
-        try:
-            rv = super().main(argv, prog_name or "auditor", complete_var, standalone_mode=False, **extra)
-        except click.UsageError as exc:
-            where = exc.ctx.command_path if exc.ctx else "auditor"
-            message = " ".join(exc.format_message().split())
-            click.echo(f"{where}: error: {message} (see '{where} --help')", err=True)
-            sys.exit(ExitCode.USAGE)
-        except click.ClickException as exc:
-            click.echo(f"auditor: error: {' '.join(exc.format_message().split())}", err=True)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("auditor: interrupted", err=True)
-            sys.exit(ExitCode.FAILED)
-        except AuditorError as exc:
-            if debug:
-                traceback.print_exc()
-            click.echo(f"auditor: error: {' '.join(str(exc).split())}", err=True)
-            sys.exit(int(exc.exit_code))
-        sys.exit(int(rv or 0))
+        with warnings.catch_warnings():
+            _show_auditor_warnings()
+            try:
+                rv = super().main(argv, prog_name or "auditor", complete_var, standalone_mode=False, **extra)
+            except click.UsageError as exc:
+                where = exc.ctx.command_path if exc.ctx else "auditor"
+                message = " ".join(exc.format_message().split())
+                click.echo(f"{where}: error: {message} (see '{where} --help')", err=True)
+                sys.exit(ExitCode.USAGE)
+            except click.ClickException as exc:
+                click.echo(f"auditor: error: {' '.join(exc.format_message().split())}", err=True)
+                sys.exit(exc.exit_code)
+            except click.Abort:
+                click.echo("auditor: interrupted", err=True)
+                sys.exit(ExitCode.FAILED)
+            except AuditorError as exc:
+                if debug:
+                    traceback.print_exc()
+                click.echo(f"auditor: error: {' '.join(str(exc).split())}", err=True)
+                sys.exit(int(exc.exit_code))
+            except OSError as exc:
+                # The system refused something the library did not foresee (a full disk, a
+                # vanished directory): still one line, and the run failed.
+                if debug:
+                    traceback.print_exc()
+                click.echo(f"auditor: error: {' '.join(str(exc).split())}", err=True)
+                sys.exit(ExitCode.FAILED)
+            sys.exit(int(rv or 0))
+
+
+def _show_auditor_warnings() -> None:
+    """Print each distinct AuditorWarning as one line on stderr (inside ``warnings.catch_warnings``).
+
+    Other warnings keep Python's usual display.
+    """
+    shown: set[str] = set()
+    default = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        if not issubclass(category, AuditorWarning):
+            default(message, category, filename, lineno, file, line)
+            return
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            click.echo(f"auditor: warning: {text}", err=True)
+
+    warnings.simplefilter("always", AuditorWarning)
+    warnings.showwarning = show
 
 
 def _first_command_index(argv: list[str]) -> int:

@@ -33,15 +33,25 @@ from auditor.warehouse import Warehouse
     metavar="NAME VALUE",
     help="A named parameter, used in the query as $NAME.",
 )
+@click.option(
+    "--unrestricted",
+    is_flag=True,
+    help="Run any statement (COPY, INSTALL, ATTACH, SET, ...) with your own file and network access.",
+)
 @click.argument("query")
-def sql(warehouse: Path, fmt: str, params: tuple[tuple[str, str], ...], query: str) -> None:
+def sql(warehouse: Path, fmt: str, params: tuple[tuple[str, str], ...], unrestricted: bool, query: str) -> None:
     """Run QUERY in DuckDB over the warehouse's tables (QUERY '-' reads stdin).
 
     Every table is a view: events, rejects, ingest_log and the audit's tables.
     Times are shown in UTC. Example:
 
         auditor sql "SELECT instance, count(*) FROM events GROUP BY ALL"
+
+    QUERY only reads: SELECT (with DESCRIBE, SHOW, SUMMARIZE), CALL, EXPLAIN and
+    PRAGMA table_info run, on the warehouse's own files only. To save a result,
+    redirect it: auditor sql -f csv QUERY > out.csv. --unrestricted runs any
+    statement with your file and network access (it can damage the warehouse).
     """
     text = sys.stdin.read() if query == "-" else query
-    result = run_sql(Warehouse.open(warehouse), text, dict(params))
+    result = run_sql(Warehouse.open(warehouse), text, dict(params), unrestricted=unrestricted)
     write_rows(result.columns, result.rows, fmt, sys.stdout)
