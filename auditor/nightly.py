@@ -77,8 +77,12 @@ def run_nightly(
     plans: Path | None = None,
     reports: Path | None = None,
     progress: bool = False,
+    allow_empty_entitlements: bool = False,
 ) -> NightlyResult:
-    """One night: ingest new files under LOGS, re-audit, re-render, record the run."""
+    """One night: ingest new files under LOGS, re-audit, re-render, record the run.
+
+    ALLOW_EMPTY_ENTITLEMENTS: as for ``run_audit``.
+    """
     logs = Path(logs)
     if not logs.is_dir():
         raise InputFileError(f"--logs {logs} is not a directory; name the folder the connection logs arrive in")
@@ -102,7 +106,7 @@ def run_nightly(
             stage = "audit"
             if fail_at == "after-ingest":
                 raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
-            _audit_stage(warehouse, record, entitlements, plans, fail_at)
+            _audit_stage(warehouse, record, entitlements, plans, fail_at, allow_empty_entitlements)
             stage = "report"
             rendered = None
             if reports is not None:
@@ -167,7 +171,12 @@ def _ingest_stage(warehouse: Warehouse, logs: Path, record: RunRecord, progress:
 
 
 def _audit_stage(
-    warehouse: Warehouse, record: RunRecord, entitlements: Path | None, plans: Path | None, fail: str | None
+    warehouse: Warehouse,
+    record: RunRecord,
+    entitlements: Path | None,
+    plans: Path | None,
+    fail: str | None,
+    allow_empty_entitlements: bool = False,
 ) -> None:
     from auditor import audit
 
@@ -192,7 +201,8 @@ def _audit_stage(
     with _commit_fails(warehouse) if fail == "mid-audit" else contextlib.nullcontext():
         if full:
             record.audit_mode = "full"
-            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans, on_commit=owe_changed)
+            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans, on_commit=owe_changed,
+                                     allow_empty_entitlements=allow_empty_entitlements)
         else:
             record.audit_mode = "incremental"
             result = audit.reaudit_pending(warehouse, on_commit=owe_changed)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.options import quiet_option, warehouse_option
+from auditor.cli.options import allow_empty_entitlements_option, quiet_option, warehouse_option
 from auditor.exitcodes import ExitCode
 from auditor.warehouse import Warehouse
 
@@ -25,6 +25,7 @@ from auditor.warehouse import Warehouse
     type=click.Path(path_type=Path, exists=True, dir_okay=False, readable=True),
     help="Entitlements CSV; when it differs from the one stored, the run audits everything again.",
 )
+@allow_empty_entitlements_option
 @click.option(
     "--plans",
     type=click.Path(path_type=Path, exists=True, dir_okay=False, readable=True),
@@ -41,6 +42,7 @@ def nightly(
     warehouse: Path,
     logs: Path,
     entitlements: Path | None,
+    allow_empty_entitlements: bool,
     plans: Path | None,
     reports: Path | None,
     fail_on_breach: bool,
@@ -63,6 +65,7 @@ def nightly(
         Warehouse.open(warehouse, create=True),
         logs,
         entitlements=entitlements,
+        allow_empty_entitlements=allow_empty_entitlements,
         plans=plans,
         reports=reports,
         progress=not quiet and sys.stderr.isatty(),

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from auditor.entitlements import ALLOW_EMPTY_FLAG
 from auditor.warehouse import ENV_VAR
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,3 +29,12 @@ def warehouse_option(f: F) -> F:
 
 def quiet_option(f: F) -> F:
     return click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")(f)
+
+
+def allow_empty_entitlements_option(f: F) -> F:
+    return click.option(
+        ALLOW_EMPTY_FLAG,
+        "allow_empty_entitlements",
+        is_flag=True,
+        help="Accept an --entitlements file with a header and no rows: every instance is then audited as unlicensed.",
+    )(f)
