@@ -7,6 +7,7 @@ import csv
 import io
 import multiprocessing
 import os
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -261,23 +262,37 @@ def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str
     return result
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Where a piece of text starts that a spreadsheet may read as a cell of its own: the start
+#: of the value, or after a list separator of some locale (`,` in English, `;` in Bulgarian,
+#: German or French, tab, `|`) or a line break - Excel splits on its locale's separator
+#: without regard to our quotes. A piece is a formula when it starts, after spaces or a
+#: quote, with one of = + - @ or a tab or carriage return.
+_FORMULA_PIECE = re.compile(r"(^|[,;\t|\r\n])(?=[ \"]*[=+\-@\t\r])")
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+def guard_text(text: str) -> str:
+    """TEXT with an apostrophe before every piece that a spreadsheet would run as a formula."""
+    return _FORMULA_PIECE.sub(lambda m: m.group(1) + "'", text)
+
+
+def _cell(value: Any) -> str | int | float:
+    """A CSV cell: numbers as they are (written unquoted), anything else as guarded text (quoted)."""
     if value is None:
         return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+    return guard_text(str(value))
 
 
 def evidence_csv(breaches: Sequence[BreachRow]) -> str:
-    """Every breach's sessions at its peak, one row per session (local times, ISO 8601)."""
+    """Every breach's sessions at its peak, one row per session (local times, ISO 8601).
+
+    Every text cell is quoted and guarded (``guard_text``); numbers are not quoted.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(
         ["breach_start", "breach_end", "peak_at", "peak_seats", "seat_limit", "session_id",
          "user", "user_type", "device", "app", "seats", "session_start", "session_end"]
