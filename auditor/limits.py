@@ -31,6 +31,10 @@ LARGEST_MAX_LINE_BYTES = 256 << 20
 #: Arrow and DuckDB all represent.
 FIRST_DATE = date(1900, 1, 1)
 LAST_DATE = date(2999, 12, 31)
+#: The longest period one report covers (``report --from/--to``), in local days: ten years.
+#: A report draws and tabulates every day of its period: centuries of days would take
+#: very long and very much memory, even for one instance.
+MAX_REPORT_DAYS = 3660
 #: The largest number of sessions the plan catalogue and the entitlements may name (a plan's
 #: base_sessions and max_sessions, a row's extra_sessions, and so any seat limit): far above
 #: any plan's 35, far below what the warehouse's 32-bit columns hold.

@@ -217,6 +217,7 @@ def _report_stage(
 ) -> tuple[list[Path], dict[str, Any] | None]:
     """Render what is owed; returns the paths written and what to remember as rendered (None: nothing)."""
     from auditor.report import render_reports
+    from auditor.report.filenames import OVERVIEW_FILE, RULE_VERSION
 
     meta = warehouse.meta()
     owed = meta.get(REPORTS_PENDING) or {"all": False, "instances": []}
@@ -224,10 +225,11 @@ def _report_stage(
     known, periods = _report_scope(warehouse)
     if not known:
         return [], None  # nothing audited yet, nothing to report on
-    rendered = {"dir": str(out_dir.absolute()), "periods": periods}
-    # Every report is owed when the folder is new to us or when the default period
-    # moved (a month became complete): the unchanged instances need the new month too.
-    everything = bool(owed["all"]) or last != rendered or not (out_dir / "index.html").is_file()
+    rendered = {"dir": str(out_dir.absolute()), "periods": periods, "file_names": RULE_VERSION}
+    # Every report is owed when the folder is new to us, when the default period moved
+    # (a month became complete: the unchanged instances need the new month too), or when
+    # the rule for folder names changed (the overview must not link to missing reports).
+    everything = bool(owed["all"]) or last != rendered or not (out_dir / OVERVIEW_FILE).is_file()
     instances = None if everything else sorted(set(owed["instances"]) & known)
     if instances == []:
         return [], rendered
