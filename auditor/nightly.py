@@ -216,6 +216,7 @@ def _report_stage(
     warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool
 ) -> tuple[list[Path], dict[str, Any] | None]:
     """Render what is owed; returns the paths written and what to remember as rendered (None: nothing)."""
+    from auditor.names import skeleton
     from auditor.report import render_reports
     from auditor.report.filenames import OVERVIEW_FILE, RULE_VERSION
 
@@ -230,7 +231,12 @@ def _report_stage(
     # (a month became complete: the unchanged instances need the new month too), or when
     # the rule for folder names changed (the overview must not link to missing reports).
     everything = bool(owed["all"]) or last != rendered or not (out_dir / OVERVIEW_FILE).is_file()
-    instances = None if everything else sorted(set(owed["instances"]) & known)
+    instances = None
+    if not everything:
+        # An instance whose name looks like a changed one's gains or loses its look-alike note.
+        changed = set(owed["instances"]) & known
+        looks = {skeleton(name) for name in changed}
+        instances = sorted(changed | {name for name in known if skeleton(name) in looks})
     if instances == []:
         return [], rendered
     calls = 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from auditor.errors import AuditorError, UsageError
 from auditor.limits import MAX_REPORT_DAYS, check_date
+from auditor.names import name_notes
 from auditor.plans import PlanCatalogue, load_plans, parse_plans
 from auditor.policy import DEFAULT_POLICY
 from auditor.report.charts import render_charts
@@ -152,7 +153,7 @@ def render_reports(
         ]
         register_scope(con, scopes)
         stems = {name: safe_name(name) for name in known}
-        figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s)
+        figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s, name_notes(known))
         facts = policy_facts(DEFAULT_POLICY)
         out_dir.mkdir(parents=True, exist_ok=True)
         result = ReportResult(instances=list(selected))
