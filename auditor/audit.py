@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from auditor.entitlements import Entitlement, from_arrow, load_entitlements, resolve, to_arrow
 from auditor.errors import UsageError
+from auditor.limits import check_date
 from auditor.plans import load_plans
 from auditor.policy import DEFAULT_POLICY, Policy
 from auditor.queries import load_query, run_query
@@ -105,12 +106,19 @@ def run_audit(
     tolerance: timedelta = timedelta(0),
     policy: Policy = DEFAULT_POLICY,
     on_commit: OnCommit | None = None,
+    allow_empty_entitlements: bool = False,
 ) -> AuditResult:
     """Audit all the warehouse's events and replace the audit's tables.
 
     ON_COMMIT, if given, may add to the manifest's meta in the audit's own commit
     (nightly records there which reports the result makes stale).
+    ALLOW_EMPTY_ENTITLEMENTS accepts an entitlements file without rows (every
+    instance is then unlicensed); without it such a file is a usage error.
     """
+    if period_from is not None:
+        check_date(period_from, "--from")
+    if period_to is not None:
+        check_date(period_to, "--to")
     if period_from is not None and period_to is not None and period_to <= period_from:
         raise UsageError(f"--to {period_to} is not after --from {period_from}; the period is [from, to)")
     if tolerance < timedelta(0):
@@ -120,7 +128,7 @@ def run_audit(
         meta_inputs: dict[str, Any] = dict(warehouse.meta().get("audit_inputs") or {})
         store_entitlements = False
         if entitlements is not None:
-            rows, sha = load_entitlements(entitlements, catalogue)
+            rows, sha = load_entitlements(entitlements, catalogue, allow_empty=allow_empty_entitlements)
             meta_inputs["entitlements_sha256"] = sha
             store_entitlements = True
         else:

@@ -6,6 +6,9 @@ plan, extra_sessions, valid_from, valid_to, timezone, account_manager``.
 dates meaning local midnight in the row's ``timezone`` (IANA; empty = UTC).
 The seat limit is the plan's base sessions + ``extra_sessions``.
 
+A file with a header and no rows is refused unless the caller allows it
+(``allow_empty``): it would silently make every instance unlicensed.
+
 Once loaded they are stored in the warehouse (table ``entitlements``) with the
 limit and the UTC instants resolved, so that later audits reuse them.
 """
@@ -13,21 +16,29 @@ limit and the UTC instants resolved, so that later audits reuse them.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import pyarrow as pa
 
 from auditor.errors import UsageError
+from auditor.limits import MAX_PLAN_SESSIONS, check_date
 from auditor.plans import PlanCatalogue
+from auditor.queries import run_query
 from auditor.schema import ENTITLEMENTS
 
 COLUMNS = ("instance", "customer", "plan", "extra_sessions", "valid_from", "valid_to", "timezone", "account_manager")
+#: What a caller passes to accept a file without rows (the CLI's flag has the same name).
+ALLOW_EMPTY_FLAG = "--allow-empty-entitlements"
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 class EntitlementsFileError(UsageError):
@@ -62,16 +73,49 @@ def local_midnight(day: date, tz: str) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
 
 
-def load_entitlements(path: Path, plans: PlanCatalogue) -> tuple[list[Entitlement], str]:
-    """Read and check the CSV at PATH; returns the rows and the file's sha256."""
+def load_entitlements(
+    path: Path, plans: PlanCatalogue, *, allow_empty: bool = False
+) -> tuple[list[Entitlement], str]:
+    """Read and check the CSV at PATH; returns the rows and the file's sha256.
+
+    A file without rows is an error unless ALLOW_EMPTY.
+    """
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise EntitlementsFileError(f"cannot read the entitlements file {path}: {exc.strerror or exc}") from None
-    return parse_entitlements(raw, str(path), plans), hashlib.sha256(raw).hexdigest()
+    return parse_entitlements(raw, str(path), plans, allow_empty=allow_empty), hashlib.sha256(raw).hexdigest()
 
 
-def parse_entitlements(raw: bytes, source: str, plans: PlanCatalogue) -> list[Entitlement]:
+@functools.cache
+def engine_time_zones() -> frozenset[str]:
+    """The time zone names DuckDB's ICU knows (the audit's statements convert with them)."""
+    con = duckdb.connect()
+    try:
+        return frozenset(row[0] for row in run_query(con, "entitlements_time_zones").fetchall())
+    finally:
+        con.close()
+
+
+def known_time_zone(name: str) -> bool:
+    """Whether both the audit (DuckDB's ICU) and the reports (Python's zoneinfo) know NAME.
+
+    Each accepts names the other does not (zoneinfo reads any file under its
+    zone directory, such as ``localtime`` or ``posix/Europe/Sofia``): a zone
+    only one of them knows would fail a later stage.
+    """
+    if name not in engine_time_zones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def parse_entitlements(
+    raw: bytes, source: str, plans: PlanCatalogue, *, allow_empty: bool = False
+) -> list[Entitlement]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -82,6 +126,9 @@ def parse_entitlements(raw: bytes, source: str, plans: PlanCatalogue) -> list[En
     except StopIteration:
         raise EntitlementsFileError(f"{source}: the file is empty; its first line must be: {','.join(COLUMNS)}") from None
     names = [h.strip().lower() for h in header]
+    twice = next((n for i, n in enumerate(names) if n and n in names[:i]), None)
+    if twice is not None:
+        raise EntitlementsFileError(f"{source}:1: column {twice!r} appears twice; name each column once")
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise EntitlementsFileError(
@@ -105,6 +152,11 @@ def parse_entitlements(raw: bytes, source: str, plans: PlanCatalogue) -> list[En
             rows.append(_parse_row(cells, f"{source}:{line}", line))
     except csv.Error as exc:
         raise EntitlementsFileError(f"{source}:{reader.line_num}: malformed CSV ({exc})") from None
+    if not rows and not allow_empty:
+        raise EntitlementsFileError(
+            f"{source}: no entitlement rows; add the instances' rows, or pass "
+            f"{ALLOW_EMPTY_FLAG} to audit every instance as unlicensed"
+        )
     return resolve(rows, plans, source)
 
 
@@ -115,12 +167,16 @@ def _parse_row(cells: dict[str, str], where: str, line: int) -> Entitlement:
     if not cells["plan"]:
         raise EntitlementsFileError(f"{where}: plan is empty; name a plan of the catalogue")
     extra_text = cells["extra_sessions"] or "0"
-    try:
-        extra = int(extra_text)
-    except ValueError:
-        raise EntitlementsFileError(f"{where}: extra_sessions {extra_text!r} is not a whole number") from None
+    # Plain digits only: int() would also take "1_000" and digits of other scripts.
+    if not _WHOLE_NUMBER.fullmatch(extra_text):
+        raise EntitlementsFileError(f"{where}: extra_sessions {extra_text!r} is not a whole number")
+    extra = int(extra_text)
     if extra < 0:
         raise EntitlementsFileError(f"{where}: extra_sessions {extra} is negative; use 0 or more")
+    if extra > MAX_PLAN_SESSIONS:
+        raise EntitlementsFileError(
+            f"{where}: extra_sessions {extra} is above {MAX_PLAN_SESSIONS:,}, the most any seat limit may be"
+        )
     valid_from = _date(cells["valid_from"], "valid_from", where, required=True)
     valid_to = _date(cells["valid_to"], "valid_to", where, required=False)
     if valid_from is None:  # pragma: no cover - _date raised
@@ -128,9 +184,7 @@ def _parse_row(cells: dict[str, str], where: str, line: int) -> Entitlement:
     if valid_to is not None and valid_to <= valid_from:
         raise EntitlementsFileError(f"{where}: valid_to {valid_to} is not after valid_from {valid_from}")
     tz = cells["timezone"] or "UTC"
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not known_time_zone(tz):
         raise EntitlementsFileError(
             f"{where}: unknown time zone {tz!r}; use an IANA name such as Europe/Sofia, or leave it empty for UTC"
         ) from None
@@ -153,9 +207,13 @@ def _date(text: str, column: str, where: str, *, required: bool) -> date | None:
             raise EntitlementsFileError(f"{where}: {column} is empty; give a date as YYYY-MM-DD")
         return None
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise EntitlementsFileError(f"{where}: {column} {text!r} is not a date; write it as YYYY-MM-DD") from None
+    try:
+        return check_date(value, f"{where}: {column}")
+    except UsageError as exc:
+        raise EntitlementsFileError(str(exc)) from None
 
 
 def resolve(rows: list[Entitlement], plans: PlanCatalogue, source: str) -> list[Entitlement]:

@@ -32,6 +32,17 @@ LARGEST_MAX_LINE_BYTES = 256 << 20
 #: Arrow and DuckDB all represent.
 FIRST_DATE = date(1900, 1, 1)
 LAST_DATE = date(2999, 12, 31)
+#: The longest period one report covers (``report --from/--to``), in local days: ten years.
+#: A report draws and tabulates every day of its period: centuries of days would take
+#: very long and very much memory, even for one instance.
+MAX_REPORT_DAYS = 3660
+#: The largest number of sessions the plan catalogue and the entitlements may name (a plan's
+#: base_sessions and max_sessions, a row's extra_sessions, and so any seat limit): far above
+#: any plan's 35, far below what the warehouse's 32-bit columns hold.
+MAX_PLAN_SESSIONS = 100_000
+#: The largest monthly price of one extra session in the plan catalogue: no real price comes
+#: near it, and a recommendation's cost (price times sessions) keeps its cents.
+MAX_SESSION_PRICE = 1_000_000
 
 
 def check_date(value: date, what: str) -> date:

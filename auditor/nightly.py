@@ -80,10 +80,12 @@ def run_nightly(
     progress: bool = False,
     not_before: date = DEFAULT_NOT_BEFORE,
     max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+    allow_empty_entitlements: bool = False,
 ) -> NightlyResult:
     """One night: ingest new files under LOGS, re-audit, re-render, record the run.
 
-    NOT_BEFORE and MAX_AHEAD bound the instants of accepted events (see ``auditor.ingest.ingest``).
+    NOT_BEFORE and MAX_AHEAD bound the instants of accepted events (see ``auditor.ingest.ingest``);
+    ALLOW_EMPTY_ENTITLEMENTS: as for ``run_audit``.
     """
     logs = Path(logs)
     if not logs.is_dir():
@@ -108,7 +110,7 @@ def run_nightly(
             stage = "audit"
             if fail_at == "after-ingest":
                 raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
-            _audit_stage(warehouse, record, entitlements, plans, fail_at)
+            _audit_stage(warehouse, record, entitlements, plans, fail_at, allow_empty_entitlements)
             stage = "report"
             rendered = None
             if reports is not None:
@@ -177,7 +179,12 @@ def _ingest_stage(
 
 
 def _audit_stage(
-    warehouse: Warehouse, record: RunRecord, entitlements: Path | None, plans: Path | None, fail: str | None
+    warehouse: Warehouse,
+    record: RunRecord,
+    entitlements: Path | None,
+    plans: Path | None,
+    fail: str | None,
+    allow_empty_entitlements: bool = False,
 ) -> None:
     from auditor import audit
 
@@ -202,7 +209,8 @@ def _audit_stage(
     with _commit_fails(warehouse) if fail == "mid-audit" else contextlib.nullcontext():
         if full:
             record.audit_mode = "full"
-            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans, on_commit=owe_changed)
+            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans, on_commit=owe_changed,
+                                     allow_empty_entitlements=allow_empty_entitlements)
         else:
             record.audit_mode = "incremental"
             result = audit.reaudit_pending(warehouse, on_commit=owe_changed)
@@ -216,7 +224,9 @@ def _report_stage(
     warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool
 ) -> tuple[list[Path], dict[str, Any] | None]:
     """Render what is owed; returns the paths written and what to remember as rendered (None: nothing)."""
+    from auditor.names import skeleton
     from auditor.report import render_reports
+    from auditor.report.filenames import OVERVIEW_FILE, RULE_VERSION
 
     meta = warehouse.meta()
     owed = meta.get(REPORTS_PENDING) or {"all": False, "instances": []}
@@ -224,11 +234,17 @@ def _report_stage(
     known, periods = _report_scope(warehouse)
     if not known:
         return [], None  # nothing audited yet, nothing to report on
-    rendered = {"dir": str(out_dir.absolute()), "periods": periods}
-    # Every report is owed when the folder is new to us or when the default period
-    # moved (a month became complete): the unchanged instances need the new month too.
-    everything = bool(owed["all"]) or last != rendered or not (out_dir / "index.html").is_file()
-    instances = None if everything else sorted(set(owed["instances"]) & known)
+    rendered = {"dir": str(out_dir.absolute()), "periods": periods, "file_names": RULE_VERSION}
+    # Every report is owed when the folder is new to us, when the default period moved
+    # (a month became complete: the unchanged instances need the new month too), or when
+    # the rule for folder names changed (the overview must not link to missing reports).
+    everything = bool(owed["all"]) or last != rendered or not (out_dir / OVERVIEW_FILE).is_file()
+    instances = None
+    if not everything:
+        # An instance whose name looks like a changed one's gains or loses its look-alike note.
+        changed = set(owed["instances"]) & known
+        looks = {skeleton(name) for name in changed}
+        instances = sorted(changed | {name for name in known if skeleton(name) in looks})
     if instances == []:
         return [], rendered
     calls = 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import UsageError
+from auditor.limits import MAX_PLAN_SESSIONS, MAX_SESSION_PRICE
 
 DEFAULT_PLANS_FILE = Path(__file__).resolve().parent / "plans_default.toml"
 _KEYS = {"base_sessions", "max_sessions", "extra_session_monthly_price"}
@@ -89,12 +90,25 @@ def parse_plans(raw: bytes, source: str) -> PlanCatalogue:
         price = body.get("extra_session_monthly_price")
         if not _is_int(base) or base < 0:
             raise PlansFileError(f"{where}: plan {name!r} needs base_sessions, a whole number >= 0")
+        if base > MAX_PLAN_SESSIONS:
+            raise PlansFileError(
+                f"{where}: plan {name!r}: base_sessions {base} is above {MAX_PLAN_SESSIONS:,}, the most a plan may have"
+            )
         if not _is_int(maximum) or maximum < base:
             raise PlansFileError(
                 f"{where}: plan {name!r} needs max_sessions, a whole number >= base_sessions ({base})"
             )
-        if price is not None and (isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0):
-            raise PlansFileError(f"{where}: plan {name!r}: extra_session_monthly_price must be a number >= 0")
+        if maximum > MAX_PLAN_SESSIONS:
+            raise PlansFileError(
+                f"{where}: plan {name!r}: max_sessions {maximum} is above {MAX_PLAN_SESSIONS:,}, the most a plan may have"
+            )
+        # `not 0 <= price <= ...` also refuses nan and inf, which TOML allows.
+        if price is not None and (
+            isinstance(price, bool) or not isinstance(price, (int, float)) or not 0 <= price <= MAX_SESSION_PRICE
+        ):
+            raise PlansFileError(
+                f"{where}: plan {name!r}: extra_session_monthly_price must be a number from 0 to {MAX_SESSION_PRICE:,}"
+            )
         plans[name] = Plan(name, int(base), int(maximum), None if price is None else float(price))
     return PlanCatalogue(plans, source, hashlib.sha256(raw).hexdigest(), text)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 import reference
 from auditor.warehouse import Warehouse
 
@@ -95,3 +97,72 @@ def test_a_bad_memory_limit_is_one_line_and_exit_2(invoke, warehouse_dir):
     assert Warehouse.open(warehouse_dir).files("sessions") == []
     # a size DuckDB understands is taken
     assert invoke("audit", "-w", warehouse_dir, "-q", env={"AUDITOR_MEMORY_LIMIT": "512MB"}).exit_code == 0
+
+
+def _one_line_exit_2(result, expected: str) -> None:
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("acme,Acme,small-business-basic,0,2026-10-01,,localtime,Mia\n", ":2: unknown time zone 'localtime'"),
+        ("acme,Acme,small-business-basic,0,2026-10-01,,posixrules,Mia\n", ":2: unknown time zone 'posixrules'"),
+        ("acme,Acme,small-business-basic,0,2026-10-01,,right/UTC,Mia\n", ":2: unknown time zone 'right/UTC'"),
+        ("acme,Acme,small-business-basic,0,2026-10-01,,posix/Europe/Sofia,Mia\n",
+         ":2: unknown time zone 'posix/Europe/Sofia'"),
+        ("acme,Acme,small-business-basic,0,0001-01-01,,Europe/Sofia,Mia\n", ":2: valid_from 0001-01-01 is out of range"),
+        ("acme,Acme,small-business-basic,100001,2026-10-01,,UTC,Mia\n", ":2: extra_sessions 100001 is above 100,000"),
+    ],
+)
+def test_entitlements_the_engine_could_not_use_are_refused_with_file_and_line(invoke, tmp_path, warehouse_dir, rows,
+                                                                              expected):
+    _warehouse(warehouse_dir)
+    ents = tmp_path / "e.csv"
+    ents.write_text(HEADER + rows)
+    result = invoke("audit", "-w", warehouse_dir, "--entitlements", ents)
+    _one_line_exit_2(result, f"{ents}{expected}")
+    assert Warehouse.open(warehouse_dir).files("sessions") == []
+
+
+def test_a_plan_above_the_session_bound_is_refused_with_file_and_line(invoke, tmp_path, warehouse_dir):
+    _warehouse(warehouse_dir)
+    plans = tmp_path / "plans.toml"
+    plans.write_text("[plans.huge]\nbase_sessions = 3\nmax_sessions = 100000000000\n")
+    ents = tmp_path / "e.csv"
+    ents.write_text(HEADER + "acme,Acme,huge,0,2026-10-01,,UTC,Mia\n")
+    result = invoke("audit", "-w", warehouse_dir, "--entitlements", ents, "--plans", plans)
+    _one_line_exit_2(result, f"{plans}:1: plan 'huge': max_sessions 100000000000 is above 100,000")
+
+
+def test_a_column_named_twice_is_refused(invoke, tmp_path, warehouse_dir):
+    _warehouse(warehouse_dir)
+    ents = tmp_path / "e.csv"
+    ents.write_text(HEADER.strip() + ",timezone\nacme,Acme,small-business-basic,0,2026-10-01,,UTC,Mia,Europe/Sofia\n")
+    result = invoke("audit", "-w", warehouse_dir, "--entitlements", ents)
+    _one_line_exit_2(result, f"{ents}:1: column 'timezone' appears twice")
+
+
+def test_entitlements_without_rows_need_the_explicit_flag(invoke, tmp_path, warehouse_dir):
+    _warehouse(warehouse_dir)
+    ents = tmp_path / "e.csv"
+    ents.write_text(HEADER + "acme,Acme,small-business-basic,5,2026-10-01,,UTC,Mia\n")
+    assert invoke("audit", "-w", warehouse_dir, "-q", "--entitlements", ents).exit_code == 0
+    ents.write_text(HEADER + "\n")
+    refused = invoke("audit", "-w", warehouse_dir, "--entitlements", ents)
+    _one_line_exit_2(refused, f"{ents}: no entitlement rows; ")
+    assert "pass --allow-empty-entitlements to audit every instance as unlicensed" in refused.stderr
+    status = "SELECT status FROM instance_summary"
+    assert invoke("sql", "-w", warehouse_dir, "-f", "csv", status).stdout.splitlines() == ["status", "compliant"]
+    allowed = invoke("audit", "-w", warehouse_dir, "-q", "--entitlements", ents, "--allow-empty-entitlements")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert invoke("sql", "-w", warehouse_dir, "-f", "csv", status).stdout.splitlines() == ["status", "unlicensed"]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--from", "0001-01-01"), ("--to", "9999-12-31")])
+def test_period_dates_out_of_range_are_a_usage_error(invoke, warehouse_dir, option, value):
+    _warehouse(warehouse_dir)
+    result = invoke("audit", "-w", warehouse_dir, option, value)
+    _one_line_exit_2(result, f"{option} {value} is out of range; give a date from 1900-01-01 to 2999-12-31")

@@ -137,3 +137,26 @@ def test_progress_only_on_a_terminal_and_not_with_quiet(invoke, tmp_path: Path) 
     assert quiet == ""
     piped = invoke("ingest", "-w", tmp_path / "wh3", big)  # CliRunner: stderr is not a terminal
     assert "\x1b[" not in piped.stderr and "━" not in piped.stderr
+
+
+def test_the_summary_marks_look_alike_names_among_every_instance_held(invoke, tmp_path: Path) -> None:
+    wh = tmp_path / "wh"
+    first = write_events(tmp_path / "a.jsonl", [event(instance="acme.my.erp.net"), event(instance="globex.my.erp.net")])
+    plain = invoke("ingest", "-w", wh, first)
+    assert plain.exit_code == 0 and "mistaken" not in plain.stderr
+    # Audited: the warehouse knows the first instances from its audit tables from now on.
+    assert invoke("audit", "-q", "-w", wh).exit_code == 0
+    spoof, hidden = "\u0430cme.my.erp.net", "glo\u200bbex.my.erp.net"  # a Cyrillic а; a zero-width space
+    later = write_events(tmp_path / "b.jsonl", [event(instance=spoof), event(instance=hidden),
+                                                event(instance="\u043f\u0440\u0438\u043c\u0435\u0440.my.erp.net")])
+    result = invoke("ingest", "-w", wh, later)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    at = lines.index("2 instance name(s) could be mistaken for another; they are marked in the reports:")
+    assert lines[at + 1] == ("  glo\\u200bbex.my.erp.net: has invisible characters (U+200B); "
+                             "looks the same as instance globex.my.erp.net")
+    assert lines[at + 2] == (f"  {spoof}: mixes Latin and Cyrillic letters (Cyrillic \u0430 U+0430); "
+                             "looks the same as instance acme.my.erp.net")
+    assert lines[-1].startswith("run ")
+    quiet = invoke("ingest", "-q", "-w", wh, write_events(tmp_path / "c.jsonl", [event(instance="acme.my.erp.net")]))
+    assert quiet.stderr == ""

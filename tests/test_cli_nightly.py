@@ -144,3 +144,18 @@ def test_a_night_with_no_logs_yet_succeeds(invoke, tmp_path: Path) -> None:
     result = invoke(*args)
     assert result.exit_code == ExitCode.OK, result.output
     assert result.stdout.splitlines()[-1] == str(tmp_path / "out" / "index.html")
+
+
+def test_entitlements_without_rows_need_the_explicit_flag(invoke, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_day(logs, 1)
+    ent = write_entitlements(tmp_path / "config", "instance,customer,plan,extra_sessions,valid_from,valid_to,timezone,account_manager\n")
+    args = ("nightly", "-w", tmp_path / "wh", "--logs", logs, "--entitlements", ent)
+    refused = invoke(*args)
+    assert refused.exit_code == ExitCode.USAGE, refused.output
+    assert refused.stderr.count("\n") == 1
+    assert f"{ent}: no entitlement rows; " in refused.stderr and "--allow-empty-entitlements" in refused.stderr
+    allowed = invoke(*args, "--allow-empty-entitlements")
+    assert allowed.exit_code == ExitCode.OK, allowed.output
+    shown = invoke("sql", "-w", tmp_path / "wh", "-f", "csv", "SELECT DISTINCT status FROM instance_summary")
+    assert shown.stdout.splitlines() == ["status", "unlicensed"]

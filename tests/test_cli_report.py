@@ -48,6 +48,11 @@ def test_quiet_prints_nothing(invoke, wh: Path, tmp_path: Path):
         (["--from", "2026-10-01"], "--from and --to go together"),
         (["--from", "2026-10-02", "--to", "2026-10-01"], "must be after --from"),
         (["-i", "nope.example"], "no audited instance named 'nope.example'"),
+        (["--from", "0001-01-01", "--to", "2026-10-01"], "--from 0001-01-01 is out of range; give a date from 1900-01-01"),
+        (["--from", "2026-10-01", "--to", "9999-01-01"], "--to 9999-01-01 is out of range"),
+        (["--period", "0001-01"], "--period 0001-01-01 is out of range"),
+        (["--period", "0000-01"], "is not a month"),
+        (["--from", "1900-01-01", "--to", "2999-12-31"], "spans 401,766 days; a report covers at most 3,660 days"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(invoke, wh: Path, tmp_path: Path, args, message):
@@ -86,3 +91,40 @@ def test_the_readme_examples_run(invoke, wh: Path, tmp_path: Path, monkeypatch):
         result = invoke(*shlex.split(line)[1:], env={"AUDITOR_WAREHOUSE": str(wh)})
         assert result.exit_code == 0, (line, result.stderr)
         assert result.stdout.splitlines()[-1] == str(Path("reports") / "index.html")
+
+
+def test_instances_named_like_the_overview_or_a_report_file_get_their_own_folder(invoke, tmp_path: Path):
+    # Through ingest, audit and report: an instance called index.html once took the
+    # overview's place, and every later report run failed.
+    logs = tmp_path / "logs.jsonl"
+    names = ["index.html", "2026-10.html", "acme.my.erp.net"]
+    logs.write_text("".join(
+        f'{{"ts":"2026-10-05T08:0{i}:00Z","instance":"{name}","event":"login","session_id":"s{i}"}}\n'
+        f'{{"ts":"2026-10-05T08:3{i}:00Z","instance":"{name}","event":"logout","session_id":"s{i}"}}\n'
+        for i, name in enumerate(names)
+    ))
+    wh, out = tmp_path / "wh", tmp_path / "out"
+    assert invoke("ingest", "-q", "-w", wh, logs).exit_code == 0
+    assert invoke("audit", "-q", "-w", wh).exit_code == 0
+    for _ in range(2):  # and again over the same folder
+        result = invoke("report", "-w", wh, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.splitlines()[-1] == str(out / "index.html")
+        assert (out / "index.html").is_file() and "portfolio overview" in (out / "index.html").read_text()
+        assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no stray .tmp file
+        folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+        assert len(folders) == 3 and "acme.my.erp.net" in folders
+        assert all(f == "acme.my.erp.net" or f.endswith("_") for f in folders)
+        assert str(out / "index.html" / "2026-10.html") not in result.stdout
+        overview = (out / "index.html").read_text()
+        assert all(f'href="{f}/2026-10.html"' in overview for f in folders)
+
+
+def test_a_folder_where_the_overview_goes_is_one_line_and_exit_2(invoke, wh: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    (out / "index.html").mkdir(parents=True)  # what an earlier version left for an instance called index.html
+    result = invoke("report", "-w", wh, "-o", out)
+    assert result.exit_code == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert f"{out / 'index.html'} is a folder, where the overview must be written" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["index.html"]

@@ -44,6 +44,20 @@ def test_limits_and_local_midnights():
         ("acme,A,small-business-basic,0,2026-10-05,2026-10-01,UTC,m\n", "e.csv:3: valid_to 2026-10-01 is not after"),
         (",A,small-business-basic,0,2026-10-01,,UTC,m\n", "e.csv:3: instance is empty"),
         ("acme,A,small-business-basic,0,2026-10-01,,UTC\n", "e.csv:3: 7 fields where the header has 8"),
+        # zone names Python's zoneinfo loads but DuckDB's ICU does not know
+        ("acme,A,small-business-basic,0,2026-10-01,,localtime,m\n", "e.csv:3: unknown time zone 'localtime'"),
+        ("acme,A,small-business-basic,0,2026-10-01,,posixrules,m\n", "e.csv:3: unknown time zone 'posixrules'"),
+        ("acme,A,small-business-basic,0,2026-10-01,,right/UTC,m\n", "e.csv:3: unknown time zone 'right/UTC'"),
+        ("acme,A,small-business-basic,0,2026-10-01,,posix/Europe/Sofia,m\n",
+         "e.csv:3: unknown time zone 'posix/Europe/Sofia'"),
+        # dates outside limits.FIRST_DATE .. LAST_DATE
+        ("acme,A,small-business-basic,0,0001-01-01,,Europe/Sofia,m\n",
+         "e.csv:3: valid_from 0001-01-01 is out of range; give a date from 1900-01-01 to 2999-12-31"),
+        ("acme,A,small-business-basic,0,2026-10-01,9999-12-31,Pacific/Kiritimati,m\n",
+         "e.csv:3: valid_to 9999-12-31 is out of range"),
+        ("acme,A,small-business-basic,100000000000,2026-10-01,,UTC,m\n",
+         "e.csv:3: extra_sessions 100000000000 is above 100,000"),
+        ("acme,A,small-business-basic,1_0,2026-10-01,,UTC,m\n", "e.csv:3: extra_sessions '1_0' is not a whole number"),
     ],
 )
 def test_errors_name_the_line(body, message):
@@ -61,3 +75,19 @@ def test_header_must_name_the_columns():
         parse("", header="instance,customer,plan,extra_sessions,valid_from,valid_to,timezone\n")
     with pytest.raises(EntitlementsFileError, match="e.csv: the file is empty"):
         parse_entitlements(b"", "e.csv", load_plans())
+
+
+def test_zones_both_duckdb_and_zoneinfo_know_are_accepted():
+    rows = parse("a,A,small-business-basic,0,2026-10-01,,America/Sao_Paulo,m\nb,A,small-business-basic,0,2026-10-01,,Etc/UTC,m\n")
+    assert [r.timezone for r in rows] == ["America/Sao_Paulo", "Etc/UTC"]
+
+
+def test_a_column_named_twice_is_refused():
+    with pytest.raises(EntitlementsFileError, match="^e.csv:1: column 'plan' appears twice"):
+        parse("acme,A,small-business-basic,0,2026-10-01,,UTC,m,small-business-advanced\n", header=HEADER.strip() + ",Plan\n")
+
+
+def test_a_header_without_rows_is_refused_unless_allowed():
+    with pytest.raises(EntitlementsFileError, match="^e.csv: no entitlement rows; .* --allow-empty-entitlements to audit every"):
+        parse("\n\n")
+    assert parse_entitlements((HEADER + "\n").encode(), "e.csv", load_plans(), allow_empty=True) == []

@@ -17,7 +17,9 @@ from nightly_fixtures import ACME, BOLT, ENTITLEMENTS_CHANGED, day_events, write
 
 from auditor import nightly_files
 from auditor.errors import UsageError
-from auditor.nightly import FAIL_AT_ENV, FAIL_POINTS, PENDING_AUDIT, REPORTS_PENDING, NightlyFailedError, run_nightly
+from auditor.nightly import (
+    FAIL_AT_ENV, FAIL_POINTS, PENDING_AUDIT, REPORTS_PENDING, REPORTS_RENDERED, NightlyFailedError, run_nightly,
+)
 from auditor.runlog import read_runs
 from auditor.schema import TABLES
 from auditor.warehouse import LOCK_FILE, Warehouse, read_table
@@ -309,3 +311,31 @@ def test_a_night_killed_mid_audit_is_finished_by_the_next(site, tmp_path) -> Non
     expected_tables, expected_reports = _uninterrupted(tmp_path)
     assert snapshot(wh) == expected_tables
     assert reports_snapshot(site["reports"]) == expected_reports
+
+
+def test_a_new_look_alike_instance_re_renders_the_report_of_the_one_it_imitates(site) -> None:
+    write_day(site["logs"], 1)
+    night(site)
+    spoof = "b\u043elt.my.erp.net"  # a Cyrillic о
+    events = [{"ts": "2026-10-06T09:00:00Z", "instance": spoof, "event": "login", "session_id": "z"}]
+    (site["logs"] / "spoof.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    result = night(site)
+    assert result.record.instances_touched == [spoof]
+    rendered = {p.relative_to(site["reports"]).parts[0] for p in result.report_paths if p.suffix == ".html"}
+    # bolt had no new event and the audit left it as it was, yet its report now names the look-alike.
+    assert BOLT in rendered
+    bolt = (site["reports"] / BOLT / "2026-10.html").read_text(encoding="utf-8")
+    assert f"Look-alike name: looks the same as instance {spoof} (Cyrillic \u043e U+043E)" in bolt
+
+
+def test_the_first_night_under_a_new_folder_name_rule_renders_every_report(site) -> None:
+    # Reports rendered by a version with another rule for folder names (before the overview
+    # had its name reserved): the overview would link to folders no night has written.
+    write_day(site["logs"], 1)
+    night(site)
+    wh = Warehouse.open(site["wh"])
+    with wh.transaction() as tx:
+        tx.meta[REPORTS_RENDERED] = {k: v for k, v in tx.meta[REPORTS_RENDERED].items() if k != "file_names"}
+    write_day(site["logs"], 3)  # acme only
+    rendered = {p.relative_to(site["reports"]).parts[0] for p in night(site).report_paths if p.suffix == ".html"}
+    assert {ACME, BOLT} <= rendered

@@ -31,6 +31,11 @@ def test_custom_catalogue_with_price(tmp_path):
         ("[plans.a]\nbase_sessions = 3\nmax_sessions = 4\nextra_session_monthly_price = 'x'\n", "must be a number"),
         ("title = 'x'\n", "x.toml:1: unknown setting 'title'"),
         ("", "no plans"),
+        ("[plans.a]\nbase_sessions = 3\nmax_sessions = 100000000000\n",
+         "x.toml:1: plan 'a': max_sessions 100000000000 is above 100,000"),
+        ("\n[plans.a]\nbase_sessions = 100001\nmax_sessions = 100001\n", "x.toml:2: plan 'a': base_sessions 100001 is above 100,000"),
+        ("[plans.a]\nbase_sessions = 3\nmax_sessions = 4\nextra_session_monthly_price = nan\n", "must be a number from 0 to"),
+        ("[plans.a]\nbase_sessions = 3\nmax_sessions = 4\nextra_session_monthly_price = inf\n", "must be a number from 0 to"),
     ],
 )
 def test_errors_name_file_and_line(text, message):
@@ -41,3 +46,8 @@ def test_errors_name_file_and_line(text, message):
 def test_unreadable_file(tmp_path):
     with pytest.raises(PlansFileError, match="cannot read the plans file"):
         load_plans(tmp_path / "missing.toml")
+
+
+def test_the_bound_itself_is_accepted():
+    plan = parse_plans(b"[plans.a]\nbase_sessions = 100000\nmax_sessions = 100000\n", "x.toml").get("a")
+    assert (plan.base_sessions, plan.max_sessions) == (100_000, 100_000)

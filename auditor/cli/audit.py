@@ -8,13 +8,15 @@ from pathlib import Path
 import click
 
 from auditor.audit import run_audit
-from auditor.cli.options import Duration, quiet_option, warehouse_option
+from auditor.cli.options import Duration, allow_empty_entitlements_option, quiet_option, warehouse_option
 from auditor.warehouse import Warehouse
+
 
 @click.command()
 @warehouse_option
 @click.option("--entitlements", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The entitlements CSV; kept in the warehouse and reused when omitted.")
+@allow_empty_entitlements_option
 @click.option("--plans", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The plan catalogue (TOML); the built-in one when omitted.")
 @click.option("--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
@@ -24,8 +26,8 @@ from auditor.warehouse import Warehouse
 @click.option("--tolerance", type=Duration(), default="0", show_default=True,
               help="Time over a limit the recommended seat limit may leave, e.g. 15m.")
 @quiet_option
-def audit(warehouse: Path, entitlements: Path | None, plans: Path | None, period_from: datetime | None,
-          period_to: datetime | None, tolerance: timedelta, quiet: bool) -> None:
+def audit(warehouse: Path, entitlements: Path | None, allow_empty_entitlements: bool, plans: Path | None,
+          period_from: datetime | None, period_to: datetime | None, tolerance: timedelta, quiet: bool) -> None:
     """Rebuild sessions and exact concurrent seats from the warehouse's events.
 
     Writes the tables sessions, usage_steps, breaches, daily_usage and
@@ -38,6 +40,7 @@ def audit(warehouse: Path, entitlements: Path | None, plans: Path | None, period
     result = run_audit(
         Warehouse.open(warehouse),
         entitlements=entitlements,
+        allow_empty_entitlements=allow_empty_entitlements,
         plans=plans,
         period_from=period_from.date() if period_from else None,
         period_to=period_to.date() if period_to else None,

@@ -13,6 +13,7 @@ from auditor.cli.options import quiet_option, warehouse_option, window_options
 from auditor.ingest import IngestResult, ingest as run_ingest
 from auditor.ingest.sources import find_sources
 from auditor.limits import EventWindow
+from auditor.names import printable, warehouse_name_notes
 from auditor.output import write_rows
 from auditor.warehouse import Warehouse
 
@@ -41,11 +42,14 @@ def ingest(warehouse: Path, not_before: datetime, max_ahead: timedelta, quiet: b
         wh, list(paths), progress=not quiet and sys.stderr.isatty(), not_before=not_before.date(), max_ahead=max_ahead
     )
     if not quiet:
-        print_summary(result, sys.stderr)
+        print_summary(result, sys.stderr, warehouse_name_notes(wh, result.new_spans))
 
 
-def print_summary(result: IngestResult, out: TextIO) -> None:
-    """The per-file table, then what a reader must know: unknown fields, rejects, ignored files."""
+def print_summary(result: IngestResult, out: TextIO, name_notes: dict[str, str] | None = None) -> None:
+    """The per-file table, then what a reader must know: unknown fields, rejects, ignored files, look-alike names.
+
+    NAME_NOTES: ``auditor.names`` notes on the instance names the run added events to.
+    """
     rows: list[tuple[object, ...]] = []
     for f in result.files:
         if f.skipped_known:
@@ -70,6 +74,12 @@ def print_summary(result: IngestResult, out: TextIO) -> None:
     if result.ignored:
         shown = ", ".join(str(p) for p in result.ignored[:3]) + (" …" if len(result.ignored) > 3 else "")
         out.write(f"{len(result.ignored)} file(s) not named like logs were not read: {shown}\n")
+    if name_notes:
+        out.write(
+            f"{len(name_notes)} instance name(s) could be mistaken for another; they are marked in the reports:\n"
+        )
+        for name, note in sorted(name_notes.items()):
+            out.write(f"  {printable(name)}: {printable(note)}\n")
     if result.files and result.accepted == 0 and result.read and result.read == result.duplicates:
         out.write("nothing new: every event was already in the warehouse\n")
     out.write(f"run {result.run_id}: {result.accepted} new event(s)\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.options import quiet_option, warehouse_option, window_options
+from auditor.cli.options import allow_empty_entitlements_option, quiet_option, warehouse_option, window_options
 from auditor.exitcodes import ExitCode
 from auditor.limits import EventWindow
 from auditor.warehouse import Warehouse
@@ -27,6 +27,7 @@ from auditor.warehouse import Warehouse
     type=click.Path(path_type=Path, exists=True, dir_okay=False, readable=True),
     help="Entitlements CSV; when it differs from the one stored, the run audits everything again.",
 )
+@allow_empty_entitlements_option
 @click.option(
     "--plans",
     type=click.Path(path_type=Path, exists=True, dir_okay=False, readable=True),
@@ -44,6 +45,7 @@ def nightly(
     warehouse: Path,
     logs: Path,
     entitlements: Path | None,
+    allow_empty_entitlements: bool,
     plans: Path | None,
     reports: Path | None,
     fail_on_breach: bool,
@@ -69,6 +71,7 @@ def nightly(
         Warehouse.open(warehouse, create=True),
         logs,
         entitlements=entitlements,
+        allow_empty_entitlements=allow_empty_entitlements,
         plans=plans,
         reports=reports,
         progress=not quiet and sys.stderr.isatty(),

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from auditor.entitlements import ALLOW_EMPTY_FLAG
 from auditor.limits import DEFAULT_NOT_BEFORE
 from auditor.warehouse import ENV_VAR
 
@@ -63,4 +64,13 @@ def window_options(f: F) -> F:
     return click.option(
         "--not-before", type=click.DateTime(["%Y-%m-%d"]), default=DEFAULT_NOT_BEFORE.isoformat(), show_default=True,
         metavar="DATE", help="Reject events before this UTC date.",
+    )(f)
+
+
+def allow_empty_entitlements_option(f: F) -> F:
+    return click.option(
+        ALLOW_EMPTY_FLAG,
+        "allow_empty_entitlements",
+        is_flag=True,
+        help="Accept an --entitlements file with a header and no rows: every instance is then audited as unlicensed.",
     )(f)

@@ -7,6 +7,7 @@ import csv
 import io
 import multiprocessing
 import os
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import AuditorError, UsageError
+from auditor.limits import MAX_REPORT_DAYS, check_date
+from auditor.names import name_notes
 from auditor.plans import PlanCatalogue, load_plans, parse_plans
 from auditor.policy import DEFAULT_POLICY
 from auditor.report.charts import render_charts
@@ -31,7 +34,7 @@ from auditor.report.context import (
     scope_for,
 )
 from auditor.report.email import build_message, content_ids
-from auditor.report.filenames import safe_name
+from auditor.report.filenames import OVERVIEW_FILE, safe_name
 from auditor.report.overview import render_overview
 from auditor.report.period import Period, last_full_month, local_day, month_period, range_period
 from auditor.report.render import render, render_page
@@ -70,6 +73,10 @@ class NoAuditError(AuditorError):
     """The warehouse has no audit results to report on."""
 
 
+class OutputFolderError(UsageError):
+    """The output folder holds something where the report must write a file."""
+
+
 def resolve_period(
     period: str | None, date_from: date | None, date_to: date | None
 ) -> Period | None:
@@ -77,11 +84,20 @@ def resolve_period(
     if period and (date_from or date_to):
         raise UsageError("give either --period or --from/--to, not both")
     if period:
-        return month_period(period)
+        month = month_period(period)
+        check_date(month.first_day, "--period")
+        check_date(month.last_day, "--period")
+        return month
     if date_from or date_to:
         if not (date_from and date_to):
             raise UsageError("--from and --to go together (the period is [from, to), local days)")
-        return range_period(date_from, date_to)
+        chosen = range_period(check_date(date_from, "--from"), check_date(date_to, "--to"))
+        if chosen.days > MAX_REPORT_DAYS:
+            raise UsageError(
+                f"--from {date_from} --to {date_to} spans {chosen.days:,} days; a report covers at most "
+                f"{MAX_REPORT_DAYS:,} days: choose a shorter period"
+            )
+        return chosen
     return None
 
 
@@ -112,6 +128,12 @@ def render_reports(
     say = progress or (lambda _msg: None)
     explicit = resolve_period(period, date_from, date_to)
     out_dir = Path(out_dir)
+    index = out_dir / OVERVIEW_FILE
+    if index.is_dir():
+        # Checked before any work: with a folder in its place the overview cannot be written.
+        raise OutputFolderError(
+            f"{index} is a folder, where the overview must be written; move it out of {out_dir} and run again"
+        )
     con = warehouse.connect()
     try:
         known = {r["instance"]: r for r in rows(con, "report_instances")}
@@ -131,7 +153,7 @@ def render_reports(
         ]
         register_scope(con, scopes)
         stems = {name: safe_name(name) for name in known}
-        figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s)
+        figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s, name_notes(known))
         facts = policy_facts(DEFAULT_POLICY)
         out_dir.mkdir(parents=True, exist_ok=True)
         result = ReportResult(instances=list(selected))
@@ -162,7 +184,6 @@ def render_reports(
     finally:
         con.close()
     say("overview")
-    index = out_dir / "index.html"
     _write_text(index, render_overview(figures.values()))
     result.index = index
     return result
@@ -221,15 +242,18 @@ def _stored_tolerance(meta: dict[str, Any]) -> float:
 
 def _write_text(path: Path, text: str) -> None:
     """Write PATH whole or not at all: a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    _write_bytes(path, text.encode("utf-8"))
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
+    """Write PATH whole or not at all; a failure leaves no temporary file behind."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str | None) -> ReportResult:
@@ -261,23 +285,37 @@ def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str
     return result
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Where a piece of text starts that a spreadsheet may read as a cell of its own: the start
+#: of the value, or after a list separator of some locale (`,` in English, `;` in Bulgarian,
+#: German or French, tab, `|`) or a line break - Excel splits on its locale's separator
+#: without regard to our quotes. A piece is a formula when it starts, after spaces or a
+#: quote, with one of = + - @ or a tab or carriage return.
+_FORMULA_PIECE = re.compile(r"(^|[,;\t|\r\n])(?=[ \"]*[=+\-@\t\r])")
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+def guard_text(text: str) -> str:
+    """TEXT with an apostrophe before every piece that a spreadsheet would run as a formula."""
+    return _FORMULA_PIECE.sub(lambda m: m.group(1) + "'", text)
+
+
+def _cell(value: Any) -> str | int | float:
+    """A CSV cell: numbers as they are (written unquoted), anything else as guarded text (quoted)."""
     if value is None:
         return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+    return guard_text(str(value))
 
 
 def evidence_csv(breaches: Sequence[BreachRow]) -> str:
-    """Every breach's sessions at its peak, one row per session (local times, ISO 8601)."""
+    """Every breach's sessions at its peak, one row per session (local times, ISO 8601).
+
+    Every text cell is quoted and guarded (``guard_text``); numbers are not quoted.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(
         ["breach_start", "breach_end", "peak_at", "peak_seats", "seat_limit", "session_id",
          "user", "user_type", "device", "app", "seats", "session_start", "session_end"]

@@ -143,6 +143,9 @@ class InstanceFigures:
     denials: int
     status: str
     recommendation: Recommendation
+    #: Why the name could mislead a reader (mixed scripts, invisible characters, another
+    #: audited instance that looks the same: ``auditor.names``); None for most names.
+    name_note: str | None = None
 
     @property
     def compliant(self) -> bool:
@@ -370,8 +373,12 @@ def build_figures(
     file_stems: Mapping[str, str],
     catalogue: PlanCatalogue,
     tolerance_s: float,
+    name_notes: Mapping[str, str] | None = None,
 ) -> dict[str, InstanceFigures]:
-    """Every scoped instance's period figures (needs ``register_scope`` first)."""
+    """Every scoped instance's period figures (needs ``register_scope`` first).
+
+    NAME_NOTES: the notes of ``auditor.names.name_notes`` on the audited instances' names.
+    """
     totals = {r["instance"]: r for r in rows(con, "report_totals")}
     spans: dict[str, list[LimitSpan]] = defaultdict(list)
     customers: dict[str, str] = {}
@@ -423,6 +430,7 @@ def build_figures(
             denials=t["denials"],
             status=status,
             recommendation=recommend(need, limits, plan_max, catalogue, tolerance_s),
+            name_note=(name_notes or {}).get(scope.instance),
         )
     return figures
 

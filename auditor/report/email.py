@@ -52,10 +52,15 @@ def recipient(account_manager: str | None) -> str | None:
         return None
 
 
+#: Starts the subject of a report whose instance name could be mistaken for another's.
+LOOKALIKE_MARK = "[look-alike name]"
+
+
 def subject(report: ReportContext) -> str:
     f = report.figures
     verdict = "compliant" if f.compliant else f.status_label.lower()
-    return header_text(f"Concurrent sessions – {f.customer or f.instance} – {f.period.title} ({verdict})")
+    mark = f"{LOOKALIKE_MARK} " if f.name_note else ""
+    return header_text(f"{mark}Concurrent sessions – {f.customer or f.instance} – {f.period.title} ({verdict})")
 
 
 def build_message(

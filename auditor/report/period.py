@@ -78,7 +78,7 @@ def zone_info(tz: str) -> ZoneInfo:
 def month_period(text: str) -> Period:
     """``YYYY-MM`` as a Period; a UsageError says what is wrong."""
     match = _MONTH_RE.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) == 0:
         raise UsageError(f"--period {text!r} is not a month; write it as YYYY-MM, e.g. 2026-10")
     first = date(int(match.group(1)), int(match.group(2)), 1)
     return Period(first, _next_month(first))
