@@ -26,6 +26,8 @@ MAX_SEATS = 1000
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 #: ``--max-line-bytes`` may not exceed this: a batch of lines must stay far below 2 GiB.
 LARGEST_MAX_LINE_BYTES = 256 << 20
+#: ``--max-line-bytes`` may not be below this: every event of the contract fits in it.
+SMALLEST_MAX_LINE_BYTES = 1 << 10
 #: Calendar dates given anywhere else (entitlements, audit and report periods): wide enough
 #: for any contract, narrow enough that every time zone's midnight is an instant Python,
 #: Arrow and DuckDB all represent.
@@ -37,4 +39,14 @@ def check_date(value: date, what: str) -> date:
     """VALUE, or a UsageError naming WHAT when it lies outside [FIRST_DATE, LAST_DATE]."""
     if not FIRST_DATE <= value <= LAST_DATE:
         raise UsageError(f"{what} {value.isoformat()} is out of range; give a date from {FIRST_DATE} to {LAST_DATE}")
+    return value
+
+
+def check_max_line_bytes(value: int) -> int:
+    """VALUE, or a UsageError when it lies outside [SMALLEST_MAX_LINE_BYTES, LARGEST_MAX_LINE_BYTES]."""
+    if not SMALLEST_MAX_LINE_BYTES <= value <= LARGEST_MAX_LINE_BYTES:
+        raise UsageError(
+            f"--max-line-bytes {value} is out of range; give a number of bytes from "
+            f"{SMALLEST_MAX_LINE_BYTES} to {LARGEST_MAX_LINE_BYTES} (default {DEFAULT_MAX_LINE_BYTES})"
+        )
     return value

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.options import quiet_option, warehouse_option
+from auditor.cli.options import max_line_bytes_option, quiet_option, warehouse_option
 from auditor.exitcodes import ExitCode
+from auditor.limits import check_max_line_bytes
 from auditor.warehouse import Warehouse
 
 
@@ -36,6 +37,7 @@ from auditor.warehouse import Warehouse
     help="Re-render the affected instances' reports and the overview into this folder.",
 )
 @click.option("--fail-on-breach", is_flag=True, help="Exit with status 3 when the run found new breaches.")
+@max_line_bytes_option
 @quiet_option
 def nightly(
     warehouse: Path,
@@ -44,6 +46,7 @@ def nightly(
     plans: Path | None,
     reports: Path | None,
     fail_on_breach: bool,
+    max_line_bytes: int,
     quiet: bool,
 ) -> int:
     """Ingest new logs, re-audit what they change, re-render the affected reports.
@@ -59,6 +62,7 @@ def nightly(
     """
     from auditor.nightly import run_nightly, summary_line  # matplotlib loads only when a night runs
 
+    check_max_line_bytes(max_line_bytes)  # before the warehouse is created
     result = run_nightly(
         Warehouse.open(warehouse, create=True),
         logs,
@@ -66,6 +70,7 @@ def nightly(
         plans=plans,
         reports=reports,
         progress=not quiet and sys.stderr.isatty(),
+        max_line_bytes=max_line_bytes,
     )
     for path in result.report_paths:
         click.echo(str(path))
