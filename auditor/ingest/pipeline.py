@@ -41,6 +41,8 @@ STAGE_WORKERS = 2
 #: Small files are staged together up to this many bytes, a statement's planning then spread over
 #: many lines (16 MB, for more even work between the two workers, measured no faster at 1M events).
 GROUP_BYTES = 48 << 20
+#: ... and up to this many batches: a batch of one line weighs far more than its bytes.
+GROUP_BATCHES = 1000
 MERGE_WORKERS = 2
 #: A file this large (as stored) is read in a thread of its own while DuckDB stages what came
 #: before; a smaller one is read in place (starting a thread costs more than it saves there).
@@ -188,7 +190,8 @@ def _stage_files(
                     batches = reader.batches()
                     for batch in _prefetch(batches) if source.size >= PREFETCH_BYTES else batches:
                         kind = (source.format, tuple(_header_names(reader.header)))
-                        if group and (kind != group_kind or group_bytes + batch.nbytes > min(GROUP_BYTES, line_reader.CHUNK_BYTES)):
+                        full = group_bytes + batch.nbytes > min(GROUP_BYTES, line_reader.CHUNK_BYTES) or len(group) >= GROUP_BATCHES
+                        if group and (kind != group_kind or full):
                             flush()
                         group.append(with_file_no(batch, file_no))
                         group_bytes += batch.nbytes

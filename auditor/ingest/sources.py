@@ -2,7 +2,10 @@
 
 Everything here runs before the warehouse is touched, so that a typo on the
 command line costs nothing: a missing path, an unreadable file, or a file that
-is plainly not a connection log is a usage error naming the file.
+is plainly not a connection log is a usage error naming the file. Inside a named
+directory, a log file that cannot be read (a broken symbolic link, a device, no
+permission) is not the command line's fault: it is skipped, with the reason, and
+the other files are read. Only regular files are ever opened for reading.
 """
 
 from __future__ import annotations
