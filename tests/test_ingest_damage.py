@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import tempfile
 import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -135,7 +136,8 @@ def test_read_is_the_complete_lines_before_the_damage_plus_one(
     else:
         assume(garbage[0] not in MAGIC_FIRST_BYTES)
         damaged = data + garbage
-    f, wh = ingest_one(tmp_path, f"{salt}-{n}-{len(damaged)}.jsonl.{compression}", damaged)
+    example = Path(tempfile.mkdtemp(dir=tmp_path))  # tmp_path is shared by the examples
+    f, wh = ingest_one(example, f"damaged.jsonl.{compression}", damaged)
     assert f.read == f.accepted + f.duplicates + f.rejected
     if damaged == data:
         assert (f.read, f.accepted, f.rejected) == (n, n, 0)
