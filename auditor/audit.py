@@ -68,6 +68,9 @@ DEFAULT_MEMORY_LIMIT = "3000MB"
 MAX_LOOKBACK = timedelta(days=36_500)
 #: Names another limit for DuckDB's memory in the audit (beyond it DuckDB spills to disk).
 MEMORY_LIMIT_ENV = "AUDITOR_MEMORY_LIMIT"
+#: The layout and rules of the tables the audit writes. Stored with each audit; an incremental
+#: audit of tables written by another version audits everything again instead.
+ENGINE_VERSION = 2
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
 
 
@@ -169,7 +172,7 @@ def run_audit(
             facts = _run_facts(con)
             tx.meta.pop("pending_audit", None)
             tx.meta["audit_inputs"] = meta_inputs
-            tx.meta["audit"] = {**settings, **facts, "finished_at": _now()}
+            tx.meta["audit"] = {**settings, **facts, "engine": ENGINE_VERSION, "finished_at": _now()}
             if on_commit is not None:
                 on_commit(tx.meta, result)
         return result
@@ -183,7 +186,7 @@ def reaudit_pending(
     Re-reads only the recent data of the instances with new events (see the module
     doc) and gives tables equal to a full ``run_audit`` of all the data, with the
     period and tolerance of the last audit. Nothing pending: nothing to do. A
-    warehouse never audited (or audited by an older version) gets a full audit. A
+    warehouse never audited, or audited by another ENGINE_VERSION, gets a full audit. A
     run that fails leaves ``pending_audit`` in place for the next one. ON_COMMIT: as
     for ``run_audit``.
     """
@@ -196,7 +199,7 @@ def reaudit_pending(
         settings_from = date.fromisoformat(last["period_from"]) if last.get("period_from") else None
         settings_to = date.fromisoformat(last["period_to"]) if last.get("period_to") else None
         tolerance = timedelta(seconds=float(last.get("tolerance_s") or 0))
-        if "max_ts" not in last or not warehouse.files("instance_summary"):
+        if last.get("engine") != ENGINE_VERSION or not warehouse.files("instance_summary"):
             return run_audit(warehouse, period_from=settings_from, period_to=settings_to, tolerance=tolerance,
                              policy=policy, on_commit=on_commit)
         rows = _stored_entitlements(warehouse)
@@ -402,6 +405,7 @@ def _reaudit(
     facts = _run_facts(con)
     tx.meta["audit"] = {
         **settings,
+        "engine": ENGINE_VERSION,
         "max_ts": max_ts.isoformat(),
         "max_segment_us": max(int(last.get("max_segment_us") or 0), facts["max_segment_us"]),
         "open_partitions": facts["open_partitions"],

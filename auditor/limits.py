@@ -27,6 +27,8 @@ MAX_SEATS = 1000
 DEFAULT_MAX_LINE_BYTES = 1 << 20
 #: ``--max-line-bytes`` may not exceed this: a batch of lines must stay far below 2 GiB.
 LARGEST_MAX_LINE_BYTES = 256 << 20
+#: ``--max-line-bytes`` may not be below this: every event of the contract fits in it.
+SMALLEST_MAX_LINE_BYTES = 1 << 10
 #: Calendar dates given anywhere else (entitlements, audit and report periods): wide enough
 #: for any contract, narrow enough that every time zone's midnight is an instant Python,
 #: Arrow and DuckDB all represent.
@@ -59,16 +61,29 @@ class EventWindow:
     not_before: datetime
     not_after: datetime
 
-    @classmethod
-    def around(
-        cls, now: datetime, not_before: date = DEFAULT_NOT_BEFORE, max_ahead: timedelta = DEFAULT_MAX_AHEAD
-    ) -> EventWindow:
-        """The window of an ingest run whose clock reads NOW: from NOT_BEFORE (UTC midnight) to NOW + MAX_AHEAD."""
-        check_date(not_before, "--not-before")
-        if max_ahead < timedelta(0) or max_ahead > timedelta(days=3650):
-            raise UsageError(f"--max-ahead {max_ahead} is out of range; give a duration from 0 to 3650 days, e.g. 1d")
-        start = datetime.combine(not_before, time(0), tzinfo=timezone.utc)
-        end = now.astimezone(timezone.utc) + max_ahead
+
+@dataclass(frozen=True)
+class InputBounds:
+    """What ingest accepts of an input line: its length, and its event's instant relative to the run's clock."""
+
+    not_before: date = DEFAULT_NOT_BEFORE
+    max_ahead: timedelta = DEFAULT_MAX_AHEAD
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+
+    def __post_init__(self) -> None:
+        check_date(self.not_before, "--not-before")
+        if not timedelta(0) <= self.max_ahead <= timedelta(days=3650):
+            raise UsageError(f"--max-ahead {self.max_ahead} is out of range; give a duration from 0 to 3650 days, e.g. 1d")
+        if not SMALLEST_MAX_LINE_BYTES <= self.max_line_bytes <= LARGEST_MAX_LINE_BYTES:
+            raise UsageError(
+                f"--max-line-bytes {self.max_line_bytes} is out of range; give a number of bytes from "
+                f"{SMALLEST_MAX_LINE_BYTES} to {LARGEST_MAX_LINE_BYTES} (default {DEFAULT_MAX_LINE_BYTES})"
+            )
+
+    def window(self, now: datetime) -> EventWindow:
+        """The window of a run whose clock reads NOW: from NOT_BEFORE (UTC midnight) to NOW + MAX_AHEAD."""
+        start = datetime.combine(self.not_before, time(0), tzinfo=timezone.utc)
+        end = now.astimezone(timezone.utc) + self.max_ahead
         if end <= start:
-            raise UsageError(f"--not-before {not_before} is not before the run's clock plus --max-ahead ({end:%Y-%m-%d %H:%M}Z)")
-        return cls(start, end)
+            raise UsageError(f"--not-before {self.not_before} is not before the run's clock plus --max-ahead ({end:%Y-%m-%d %H:%M}Z)")
+        return EventWindow(start, end)

@@ -30,13 +30,13 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from auditor import nightly_files
 from auditor.errors import AuditorError, InputFileError, UsageError
-from auditor.limits import DEFAULT_MAX_AHEAD, DEFAULT_NOT_BEFORE
+from auditor.limits import InputBounds
 from auditor.queries import run_query
 from auditor.runlog import RunRecord, append_run, new_run_id
 from auditor.warehouse import LOCK_FILE, Warehouse
@@ -68,6 +68,8 @@ class NightlyResult:
     report_paths: list[Path] = field(default_factory=list)
     #: the holder named in a lock left by a run that died, which this run took over
     took_over_from: str | None = None
+    #: paths under --logs that could not be read (each with why), logged in ingest_log
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def run_nightly(
@@ -78,13 +80,12 @@ def run_nightly(
     plans: Path | None = None,
     reports: Path | None = None,
     progress: bool = False,
-    not_before: date = DEFAULT_NOT_BEFORE,
-    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+    bounds: InputBounds = InputBounds(),
     allow_empty_entitlements: bool = False,
 ) -> NightlyResult:
     """One night: ingest new files under LOGS, re-audit, re-render, record the run.
 
-    NOT_BEFORE and MAX_AHEAD bound the instants of accepted events (see ``auditor.ingest.ingest``);
+    BOUNDS: what ingest accepts of a line (see ``auditor.ingest.ingest``);
     ALLOW_EMPTY_ENTITLEMENTS: as for ``run_audit``.
     """
     logs = Path(logs)
@@ -106,7 +107,7 @@ def run_nightly(
         result = NightlyResult(record, took_over_from=stale)
         stage = "ingest"
         try:
-            _ingest_stage(warehouse, logs, record, progress, not_before, max_ahead)
+            result.skipped = _ingest_stage(warehouse, logs, record, progress, bounds)
             stage = "audit"
             if fail_at == "after-ingest":
                 raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
@@ -146,36 +147,46 @@ def run_nightly(
 
 
 def _ingest_stage(
-    warehouse: Warehouse, logs: Path, record: RunRecord, progress: bool, not_before: date, max_ahead: timedelta
-) -> None:
-    """Hand ingest the files under LOGS that it may not know; count the rest as skipped."""
-    from auditor.ingest import ingest, known_file_hashes
-    from auditor.ingest.sources import find_sources
+    warehouse: Warehouse, logs: Path, record: RunRecord, progress: bool, bounds: InputBounds
+) -> list[tuple[Path, str]]:
+    """Hand ingest the files under LOGS that it may not know; count the rest as skipped.
+
+    Returns the paths that could not be read, with why (ingest logs them too)."""
+    from auditor.ingest import ingest_sources, known_file_hashes
+    from auditor.ingest.sources import Sources, find_sources
 
     t = time.perf_counter()
-    sources = find_sources([logs]).files
+    found = find_sources([logs])
+    sources = found.files
     # Identities are taken before ingest reads a file: one that changes meanwhile
     # then no longer matches its entry, and is read again the next night.
     identities = {s.path: nightly_files.identity(s.path) for s in sources}
     remembered = nightly_files.load(warehouse)
     held = known_file_hashes(warehouse) if remembered else set()
     cache = {key: sha for key in identities.values() if key and (sha := remembered.get(key)) in held}
-    unread = [s.path for s in sources if identities[s.path] not in cache]
+    unread = [s for s in sources if identities[s.path] not in cache]
     record.files_seen = len(sources)
     record.files_skipped = len(sources) - len(unread)
-    if unread:
-        outcome = ingest(
-            warehouse, unread, skip_known_files=True, progress=progress, not_before=not_before, max_ahead=max_ahead
+    skipped: list[tuple[Path, str]] = []
+    if unread or found.skipped:
+        # a path that cannot be read is logged every night until someone fixes it
+        outcome = ingest_sources(
+            warehouse, Sources(unread, skipped=found.skipped), skip_known_files=True, progress=progress,
+            bounds=bounds,
         )
         record.ingest_run_id = outcome.run_id
         record.files_skipped += sum(1 for f in outcome.files if f.skipped_known)
         record.events_read, record.events_accepted = outcome.read, outcome.accepted
         record.events_duplicates, record.events_rejected = outcome.duplicates, outcome.rejected
-        cache.update((key, f.sha256) for f in outcome.files if (key := identities.get(f.path)))
-    record.files_ingested = record.files_seen - record.files_skipped
+        cache.update((key, f.sha256) for f in outcome.files if f.sha256 and (key := identities.get(f.path)))
+        skipped = [(f.path, f.skipped) for f in outcome.files if f.skipped is not None]
+    # a file gone or changed into something unreadable since the walk was not ingested either
+    vanished = sum(1 for path, _ in skipped if path in identities)
+    record.files_ingested = record.files_seen - record.files_skipped - vanished
     if cache != remembered:
         nightly_files.save(warehouse, cache)
     record.ingest_s = time.perf_counter() - t
+    return skipped
 
 
 def _audit_stage(
@@ -394,6 +405,8 @@ def summary_line(result: NightlyResult) -> str:
         f"{r.files_ingested} new file(s) read ({r.files_skipped} already known)",
         f"{r.events_accepted:,} events accepted ({r.events_duplicates:,} duplicates, {r.events_rejected:,} rejected)",
     ]
+    if result.skipped:
+        parts.append(f"{len(result.skipped)} path(s) could not be read, skipped (ingest_log.skipped)")
     if r.audit_mode == "none":
         parts.append("nothing to audit")
     else:

@@ -34,8 +34,12 @@ SETTLED_NS = 2_000_000_000
 
 
 def identity(path: Path) -> str | None:
-    """What changes when the file at PATH is replaced or written to; None if it changed too recently to tell."""
-    st = os.stat(path)
+    """What changes when the file at PATH is replaced or written to; None if it changed too recently
+    to tell, or cannot be looked at (gone since it was found: ingest then says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
     if st.st_mtime_ns > time.time_ns() - SETTLED_NS:
         return None
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"

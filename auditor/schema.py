@@ -39,22 +39,25 @@ REJECTS = pa.schema(
     ]
 )
 
-#: One row per input file per ingest run: read = accepted + duplicates + rejected.
+#: One row per input file per ingest run: read = accepted + duplicates + rejected. A log file
+#: (or directory) found in a named directory that could not be read has a row whose ``skipped``
+#: says why, with its counts 0 and what could not be known (hash, size; format of a directory) NULL.
 INGEST_LOG = pa.schema(
     [
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("started_at", UTC_TS, nullable=False),
         pa.field("finished_at", UTC_TS, nullable=False),
         pa.field("file", pa.string(), nullable=False),
-        pa.field("file_sha256", pa.string(), nullable=False),
-        pa.field("file_bytes", pa.int64(), nullable=False),
-        pa.field("format", pa.string(), nullable=False),
+        pa.field("file_sha256", pa.string()),
+        pa.field("file_bytes", pa.int64()),
+        pa.field("format", pa.string()),
         pa.field("compression", pa.string()),
         pa.field("read", pa.int64(), nullable=False),
         pa.field("accepted", pa.int64(), nullable=False),
         pa.field("duplicates", pa.int64(), nullable=False),
         pa.field("rejected", pa.int64(), nullable=False),
         pa.field("unknown_fields", pa.list_(pa.string())),
+        pa.field("skipped", pa.string()),
     ]
 )
 

@@ -210,7 +210,7 @@ class Warehouse:
             files = self.files(table, manifest)
             if files:
                 listing = ", ".join(sql_string(str(f)) for f in files)
-                body = f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false)"
+                body = f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
             else:
                 columns = ", ".join(
                     f"CAST(NULL AS {duckdb_type(f.type)}) AS {_quote_ident(f.name)}" for f in schema

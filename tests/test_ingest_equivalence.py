@@ -25,7 +25,7 @@ from auditor.ingest.pipeline import _header_names
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY, LineReader
 from auditor.ingest.sources import find_sources
 from auditor.ingest.staging import StagingSession
-from auditor.limits import MAX_SEATS, EventWindow
+from auditor.limits import MAX_SEATS, InputBounds
 from auditor.schema import EVENTS
 from tests.ingest_support import FIELDS, write_lines
 
@@ -130,7 +130,7 @@ def _reference_rows(path: Path, fmt: str, file_no: int = 0) -> list[tuple]:
             con.register("ingest_batch", batch)
             stage = (REFERENCE / "ingest_stage.sql").read_text()
             select = stage[stage.index("COPY (") + len("COPY (") : stage.rindex(") TO $path")]
-            window = EventWindow.around(datetime.now(timezone.utc))
+            window = InputBounds().window(datetime.now(timezone.utc))
             params = {"file_no": file_no, "not_before": window.not_before, "not_after": window.not_after, "max_seats": MAX_SEATS}
             out += con.execute(select, params).fetchall()
         return out

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
 import click
 
-from auditor.cli.options import quiet_option, warehouse_option, window_options
-from auditor.ingest import IngestResult, ingest as run_ingest
+from auditor.cli.options import input_bounds_options, quiet_option, warehouse_option
+from auditor.ingest import IngestResult, ingest_sources
 from auditor.ingest.sources import find_sources
-from auditor.limits import EventWindow
+from auditor.limits import InputBounds
 from auditor.names import printable, warehouse_name_notes
 from auditor.output import write_rows
 from auditor.warehouse import Warehouse
@@ -20,27 +20,26 @@ from auditor.warehouse import Warehouse
 
 @click.command()
 @warehouse_option
-@window_options
+@input_bounds_options
 @quiet_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def ingest(warehouse: Path, not_before: datetime, max_ahead: timedelta, quiet: bool, paths: tuple[Path, ...]) -> None:
+def ingest(warehouse: Path, bounds: InputBounds, quiet: bool, paths: tuple[Path, ...]) -> None:
     """Read connection logs at PATHS (files or directories) into the warehouse.
 
     Files are JSON Lines (*.jsonl, *.ndjson) or CSV with a header (*.csv), each
     optionally gzip (.gz) or zstd (.zst) compressed; directories are read
     recursively. Rejected lines go to the warehouse's rejects table, and a
     per-file summary (read, accepted, duplicates, rejected) to stderr and the
-    ingest_log table. Events dated before --not-before or after the run's clock
-    plus --max-ahead are rejected. Exit status 0 when the run completed, rejects
-    or not.
+    ingest_log table; log files in a directory that cannot be read (a dangling
+    symbolic link, a device, no permission) are listed as skipped, with why.
+    Events dated before --not-before or after the run's clock plus --max-ahead
+    are rejected. Exit status 0 when the run completed, rejects or not.
     """
     # Check the input before creating a warehouse, so that a typo leaves nothing behind.
-    find_sources(paths)
-    EventWindow.around(datetime.now(timezone.utc), not_before.date(), max_ahead)
+    bounds.window(datetime.now(timezone.utc))
+    sources = find_sources(paths)
     wh = Warehouse.open(warehouse, create=True)
-    result = run_ingest(
-        wh, list(paths), progress=not quiet and sys.stderr.isatty(), not_before=not_before.date(), max_ahead=max_ahead
-    )
+    result = ingest_sources(wh, sources, progress=not quiet and sys.stderr.isatty(), bounds=bounds)
     if not quiet:
         print_summary(result, sys.stderr, warehouse_name_notes(wh, result.new_spans))
 
@@ -54,12 +53,15 @@ def print_summary(result: IngestResult, out: TextIO, name_notes: dict[str, str] 
     for f in result.files:
         if f.skipped_known:
             rows.append((str(f.path), None, None, None, None, "already ingested, not read"))
+        elif f.skipped is not None:
+            rows.append((str(f.path), None, None, None, None, f"skipped: {f.skipped}"))
         else:
             rows.append((str(f.path), f.read, f.accepted, f.duplicates, f.rejected, None))
     if len(result.files) > 1:
         rows.append(("total", result.read, result.accepted, result.duplicates, result.rejected, None))
     columns = ["file", "read", "accepted", "duplicates", "rejected"]
-    if any(f.skipped_known for f in result.files):
+    skipped = [f for f in result.files if f.skipped is not None]
+    if skipped or any(f.skipped_known for f in result.files):
         columns.append("note")
     else:
         rows = [row[:5] for row in rows]
@@ -70,6 +72,10 @@ def print_summary(result: IngestResult, out: TextIO, name_notes: dict[str, str] 
         out.write(
             f"{result.rejected} rejected line(s) kept in the warehouse: "
             f"auditor sql \"SELECT * FROM rejects WHERE run_id = '{result.run_id}'\"\n"
+        )
+    if skipped:
+        out.write(
+            f"{len(skipped)} path(s) could not be read and were skipped (see the note column, and ingest_log.skipped)\n"
         )
     if result.ignored:
         shown = ", ".join(str(p) for p in result.ignored[:3]) + (" …" if len(result.ignored) > 3 else "")

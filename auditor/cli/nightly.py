@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from auditor.cli.options import allow_empty_entitlements_option, quiet_option, warehouse_option, window_options
+from auditor.cli.options import allow_empty_entitlements_option, input_bounds_options, quiet_option, warehouse_option
 from auditor.exitcodes import ExitCode
-from auditor.limits import EventWindow
+from auditor.limits import InputBounds
 from auditor.warehouse import Warehouse
 
 
@@ -39,7 +39,7 @@ from auditor.warehouse import Warehouse
     help="Re-render the affected instances' reports and the overview into this folder.",
 )
 @click.option("--fail-on-breach", is_flag=True, help="Exit with status 3 when the run found new breaches.")
-@window_options
+@input_bounds_options
 @quiet_option
 def nightly(
     warehouse: Path,
@@ -49,8 +49,7 @@ def nightly(
     plans: Path | None,
     reports: Path | None,
     fail_on_breach: bool,
-    not_before: datetime,
-    max_ahead: timedelta,
+    bounds: InputBounds,
     quiet: bool,
 ) -> int:
     """Ingest new logs, re-audit what they change, re-render the affected reports.
@@ -66,7 +65,7 @@ def nightly(
     """
     from auditor.nightly import run_nightly, summary_line  # matplotlib loads only when a night runs
 
-    EventWindow.around(datetime.now(timezone.utc), not_before.date(), max_ahead)
+    bounds.window(datetime.now(timezone.utc))  # before the warehouse is created
     result = run_nightly(
         Warehouse.open(warehouse, create=True),
         logs,
@@ -75,8 +74,7 @@ def nightly(
         plans=plans,
         reports=reports,
         progress=not quiet and sys.stderr.isatty(),
-        not_before=not_before.date(),
-        max_ahead=max_ahead,
+        bounds=bounds,
     )
     for path in result.report_paths:
         click.echo(str(path))

@@ -10,14 +10,13 @@ commits all of it at once or none.
 from __future__ import annotations
 
 import csv
-import hashlib
 import queue
 import secrets
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +24,12 @@ import pyarrow as pa
 
 from auditor.ingest.progress import ReadProgress
 from auditor.ingest import reader as line_reader
+from auditor.ingest.decode import StoredBytes
 from auditor.ingest.reader import PADDED_KEY, LineReader
 from auditor.ingest.results import FileResult, IngestResult
-from auditor.ingest.sources import SourceFile, find_sources
+from auditor.ingest.sources import SkippedPath, SourceFile, Sources, Unreadable, find_sources, format_of, open_regular
 from auditor.ingest.staging import EVENT_COLUMNS, DayMerger, NewEvents, StagingSession, with_file_no
-from auditor.limits import DEFAULT_MAX_AHEAD, DEFAULT_NOT_BEFORE, EventWindow
+from auditor.limits import InputBounds
 from auditor.queries import run_query
 from auditor.schema import INGEST_LOG
 from auditor.warehouse import Transaction, Warehouse
@@ -41,7 +41,12 @@ STAGE_WORKERS = 2
 #: Small files are staged together up to this many bytes, a statement's planning then spread over
 #: many lines (16 MB, for more even work between the two workers, measured no faster at 1M events).
 GROUP_BYTES = 48 << 20
+#: ... and up to this many batches: a batch of one line weighs far more than its bytes.
+GROUP_BATCHES = 1000
 MERGE_WORKERS = 2
+#: A file this large (as stored) is read in a thread of its own while DuckDB stages what came
+#: before; a smaller one is read in place (starting a thread costs more than it saves there).
+PREFETCH_BYTES = 4 << 20
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -55,22 +60,34 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def ingest(
     warehouse: Warehouse,
-    paths: Sequence[Path],
+    paths: Sequence[Path | str],
     *,
     skip_known_files: bool = False,
     progress: bool = False,
-    not_before: date = DEFAULT_NOT_BEFORE,
-    max_ahead: timedelta = DEFAULT_MAX_AHEAD,
+    bounds: InputBounds = InputBounds(),
 ) -> IngestResult:
     """Ingest the log files at PATHS (files or directories) into WAREHOUSE.
 
     With ``skip_known_files``, a file whose content (sha256) an earlier run
-    already read is not read again, whatever its name. An event before
-    NOT_BEFORE or later than this run's clock plus MAX_AHEAD is rejected.
+    already read is not read again, whatever its name. BOUNDS say what is too
+    long a line, and which instants are too old or in the future (rejected).
     """
-    sources = find_sources(paths)
+    return ingest_sources(
+        warehouse, find_sources(paths), skip_known_files=skip_known_files, progress=progress, bounds=bounds
+    )
+
+
+def ingest_sources(
+    warehouse: Warehouse,
+    sources: Sources,
+    *,
+    skip_known_files: bool = False,
+    progress: bool = False,
+    bounds: InputBounds = InputBounds(),
+) -> IngestResult:
+    """``ingest`` of the files ``find_sources`` found (SOURCES); its skipped paths are logged as such."""
     started = datetime.now(timezone.utc)
-    window = EventWindow.around(started, not_before, max_ahead)
+    window = bounds.window(started)
     run_id = new_run_id(started)
     with warehouse.transaction() as tx:
         scratch = warehouse.scratch_dir()
@@ -79,11 +96,12 @@ def ingest(
             known = known_file_hashes(warehouse) if skip_known_files else set()
             total = sum(s.size for s in sources.files)
             with ReadProgress(progress, total) as bar:
-                files = _stage_files(session, sources.files, known, skip_known_files, bar)
+                files = _stage_files(session, sources.files, known, skip_known_files, bar, bounds.max_line_bytes)
                 bar.phase("merging")
                 new_spans = _merge(session, tx, files)
                 _write_rejects(session, tx, run_id, files)
             finished = datetime.now(timezone.utc)
+            files += [_skipped(s) for s in sources.skipped]
             _write_log(tx, run_id, started, finished, files)
             _record_pending_audit(tx, new_spans)
         finally:
@@ -102,11 +120,18 @@ def known_file_hashes(warehouse: Warehouse) -> set[str]:
 
 
 def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(8 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    stored = StoredBytes(open_regular(path))
+    try:
+        stored.drain()
+    finally:
+        stored.close()
+    return stored.sha256.hexdigest()
+
+
+def _skipped(skipped: SkippedPath) -> FileResult:
+    """The result of a path found in a named directory that could not be read."""
+    named = format_of(skipped.path)
+    return FileResult(skipped.path, None, named[0] if named else None, None, None, skipped=skipped.reason)
 
 
 def _stage_files(
@@ -115,6 +140,7 @@ def _stage_files(
     known: set[str],
     skip_known: bool,
     bar: ReadProgress,
+    max_line_bytes: int,
 ) -> list[FileResult]:
     """Read every file; stage its batches two at a time, each on its own DuckDB connection.
 
@@ -127,6 +153,7 @@ def _stage_files(
     pending: list[Future[None]] = []
     group: list[pa.Table] = []
     group_kind: tuple[str, tuple[str, ...]] | None = None
+    group_bytes = 0
 
     def stage(batch: pa.Table, fmt: str, header: list[str]) -> None:
         try:
@@ -136,11 +163,13 @@ def _stage_files(
             slots.release()
 
     def flush() -> None:
+        nonlocal group_bytes
         if not group:
             return
         assert group_kind is not None
         batch = _concat_batches(group)
         group.clear()
+        group_bytes = 0
         slots.acquire()
         pending.append(pool.submit(stage, batch, group_kind[0], list(group_kind[1])))
         _raise_failed(pending)
@@ -149,20 +178,27 @@ def _stage_files(
         try:
             for source in sources:
                 bar.file(source.path.name)
-                if skip_known:
-                    sha = _sha256_of(source.path)
-                    if sha in known:
-                        bar.advance(source.size)
-                        results.append(FileResult(source.path, sha, source.format, source.compression, source.size, skipped_known=True))
-                        continue
                 file_no = len(results)
-                reader = LineReader(source, on_bytes=bar.advance)
-                for batch in _prefetch(reader.batches()):
-                    kind = (source.format, tuple(_header_names(reader.header)))
-                    if group and (kind != group_kind or sum(b.nbytes for b in group) + batch.nbytes > min(GROUP_BYTES, line_reader.CHUNK_BYTES)):
-                        flush()
-                    group.append(with_file_no(batch, file_no))
-                    group_kind = kind
+                try:
+                    if skip_known:
+                        sha = _sha256_of(source.path)
+                        if sha in known:
+                            bar.advance(source.size)
+                            results.append(FileResult(source.path, sha, source.format, source.compression, source.size, skipped_known=True))
+                            continue
+                    reader = LineReader(source, on_bytes=bar.advance, max_line_bytes=max_line_bytes)
+                    batches = reader.batches()
+                    for batch in _prefetch(batches) if source.size >= PREFETCH_BYTES else batches:
+                        kind = (source.format, tuple(_header_names(reader.header)))
+                        full = group_bytes + batch.nbytes > min(GROUP_BYTES, line_reader.CHUNK_BYTES) or len(group) >= GROUP_BATCHES
+                        if group and (kind != group_kind or full):
+                            flush()
+                        group.append(with_file_no(batch, file_no))
+                        group_bytes += batch.nbytes
+                        group_kind = kind
+                except Unreadable as exc:  # gone or replaced since it was found: nothing of it was read
+                    results.append(FileResult(source.path, None, source.format, None, None, skipped=str(exc)))
+                    continue
                 assert reader.sha256 is not None
                 known.add(reader.sha256)  # a copy later in the same run is known too
                 result = FileResult(source.path, reader.sha256, source.format, source.compression, source.size)
@@ -256,7 +292,7 @@ def _write_rejects(session: StagingSession, tx: Transaction, run_id: str, files:
 
 
 def _write_log(tx: Transaction, run_id: str, started: datetime, finished: datetime, files: list[FileResult]) -> None:
-    rows = [f for f in files if not f.skipped_known]
+    rows = [f for f in files if not f.skipped_known]  # a file skipped as unreadable is logged, with why
     if not rows:
         return
     columns: dict[str, list[Any]] = {
@@ -273,6 +309,7 @@ def _write_log(tx: Transaction, run_id: str, started: datetime, finished: dateti
         "duplicates": [f.duplicates for f in rows],
         "rejected": [f.rejected for f in rows],
         "unknown_fields": [f.unknown_fields or None for f in rows],
+        "skipped": [f.skipped for f in rows],
     }
     tx.write("ingest_log", f"run={run_id}", pa.table(columns, schema=INGEST_LOG))
 

@@ -12,10 +12,12 @@ class FileResult:
     """One input file. ``read`` = ``accepted`` + ``duplicates`` + ``rejected`` always holds."""
 
     path: Path
-    sha256: str
-    format: str
+    #: None for a file not read (``skipped``).
+    sha256: str | None
+    #: None only for a directory that was skipped.
+    format: str | None
     compression: str | None
-    bytes: int
+    bytes: int | None
     read: int = 0
     accepted: int = 0
     duplicates: int = 0
@@ -23,6 +25,9 @@ class FileResult:
     unknown_fields: list[str] = field(default_factory=list)
     #: With ``skip_known_files``: the content was ingested before, so the file was not read.
     skipped_known: bool = False
+    #: Why a file found in a named directory could not be read (``dangling symbolic link``, …);
+    #: None for a file read.
+    skipped: str | None = None
 
 
 @dataclass

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY
-from auditor.limits import MAX_SEATS, EventWindow
+from auditor.limits import MAX_SEATS, EventWindow, InputBounds
 from auditor.queries import load_query, run_query
 from auditor.schema import EVENTS
 
@@ -147,8 +147,8 @@ class StagingSession:
 
     def __init__(self, scratch: Path, window: EventWindow | None = None) -> None:
         self.scratch = scratch
-        #: The instants an accepted event may carry (default: the window around this moment).
-        self.window = window or EventWindow.around(datetime.now(timezone.utc))
+        #: The instants an accepted event may carry (default: the window of a run starting now).
+        self.window = window or InputBounds().window(datetime.now(timezone.utc))
         self.batches: list[StagedBatch] = []
         #: Batches staged a second time, with each line's JSON checked first.
         self.guarded = 0
