@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import nightly_files
+from auditor.audit import ENGINE_VERSION
 from auditor.errors import AuditorError, InputFileError, UsageError
 from auditor.limits import InputBounds
 from auditor.queries import run_query
@@ -317,13 +318,13 @@ def _owed_with(meta: dict[str, Any], instances: Sequence[str], *, everything: bo
 
 
 def _full_audit_needed(warehouse: Warehouse, entitlements: Path | None, plans: Path | None, pending: bool) -> bool:
-    """Whether to audit everything: never audited yet, or an input file differs from the one last audited with.
+    """Whether to audit everything: never audited yet (by this engine), or an input file differs from the one last audited with.
 
     The audit keeps the SHA-256 of the files it used in ``meta["audit_inputs"]``.
     """
     meta = warehouse.meta()
-    if pending and "audit" not in meta:
-        return True
+    if pending and (meta.get("audit") or {}).get("engine") != ENGINE_VERSION:
+        return True  # never audited, or by another version: reaudit_pending would audit everything
     used = meta.get("audit_inputs") or {}
     for given, key in ((entitlements, "entitlements_sha256"), (plans, "plans_sha256")):
         if given is not None and _sha256(given) != used.get(key):

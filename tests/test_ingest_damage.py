@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from auditor.exitcodes import ExitCode
 from auditor.ingest import ingest
 from auditor.ingest.reader import KEPT_HEAD_BYTES
-from auditor.limits import DEFAULT_MAX_LINE_BYTES, LARGEST_MAX_LINE_BYTES, SMALLEST_MAX_LINE_BYTES
+from auditor.limits import DEFAULT_MAX_LINE_BYTES, LARGEST_MAX_LINE_BYTES, SMALLEST_MAX_LINE_BYTES, InputBounds
 from auditor.warehouse import Warehouse
 from tests.ingest_support import rows
 
