@@ -7,7 +7,7 @@ Layout (``WAREHOUSE/``)::
     events/date=YYYY-MM-DD/*.parquet
     rejects/run=RUN_ID/*.parquet
     ingest_log/run=RUN_ID/*.parquet
-    ...                            one folder per table in ``auditor.schema.TABLES``
+    ...                            one folder per table in ``auditor.tables.TABLES``
     .lock                          held (flock) by the process writing
 
 Why a manifest: a run rewrites several partitions of several tables, and a run
@@ -42,9 +42,8 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -59,8 +58,10 @@ from auditor.errors import (
     WarehouseNotWritableError,
     WarehouseWriteError,
 )
+from auditor.files import write_atomically
 from auditor.queries import load_query
-from auditor.schema import TABLES, duckdb_type
+from auditor.state import PipelineState
+from auditor.tables import TABLES, duckdb_type
 
 MANIFEST_FILE = "manifest.json"
 DUCKDB_FILE = "auditor.duckdb"
@@ -77,6 +78,7 @@ CREATION_WAIT_S = 5.0
 _CANNOT_WRITE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 _PARTITION_RE = re.compile(r"^[A-Za-z0-9_.=-]+$")
+_LOCK_TEXT = re.compile(r"^auditor pid (\d+) since (\S+)$")
 
 
 def default_warehouse_path() -> Path:
@@ -91,13 +93,15 @@ def sql_string(value: str) -> str:
 
 @dataclass
 class Manifest:
+    """The committed state: each table's file per partition key, and what the stages owe each other."""
+
     generation: int = 0
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
+    state: PipelineState = field(default_factory=PipelineState)
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": MANIFEST_FORMAT, "generation": self.generation, "tables": self.tables, "meta": self.meta},
+            {"format": MANIFEST_FORMAT, "generation": self.generation, "tables": self.tables, "meta": self.state.to_json()},
             indent=1,
             sort_keys=True,
         )
@@ -108,12 +112,76 @@ class Manifest:
             data = json.loads(text)
             if data.get("format") != MANIFEST_FORMAT:
                 raise ValueError(f"unknown manifest format {data.get('format')!r}")
-            return cls(int(data["generation"]), dict(data["tables"]), dict(data.get("meta") or {}))
+            return cls(int(data["generation"]), dict(data["tables"]), PipelineState.from_json(data.get("meta") or {}))
         except (ValueError, KeyError, TypeError) as exc:
             raise WarehouseError(f"{where} is damaged ({exc}); restore it from a backup") from None
 
     def referenced(self) -> set[str]:
         return {rel for parts in self.tables.values() for rel in parts.values()}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The files of one committed manifest: what a reader sees, however many commits follow."""
+
+    root: Path
+    manifest: Manifest
+
+    def partitions(self, table: str, since: date | None = None) -> dict[str, Path]:
+        """TABLE's files by partition key, in key order; with SINCE, only the partitions that may hold
+        rows dated SINCE or later (by the table's partition column; undated tables: all)."""
+        partitioning = TABLES[table].partitioning
+        out = {}
+        for key, rel in sorted(self.manifest.tables.get(table, {}).items()):
+            first = partitioning.first_day(key)
+            if since is None or first is None or partitioning.last_day(key) >= since:
+                out[key] = self.root / rel
+        return out
+
+    def files(self, table: str, since: date | None = None) -> list[Path]:
+        return list(self.partitions(table, since).values())
+
+    def register(self, con: duckdb.DuckDBPyConnection, table: str, name: str, *, since: date | None = None,
+                 nothing: bool = False) -> None:
+        """Make NAME a view of TABLE's rows from SINCE on (NOTHING: an empty view with its columns)."""
+        register_files(con, table, name, [] if nothing else self.files(table, since))
+
+
+def register_files(con: duckdb.DuckDBPyConnection, table: str, name: str, files: list[Path]) -> None:
+    """Make NAME a temp view of the rows of FILES (TABLE's partitions), or an empty one with TABLE's columns."""
+    if files:
+        relation = con.read_parquet([str(f) for f in files], hive_partitioning=False, union_by_name=True)
+    else:
+        relation = con.from_arrow(TABLES[table].schema.empty_table())
+    relation.create_view(name, replace=True)
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    """The process a lock file names: written by the holder, read by whoever finds the lock taken."""
+
+    pid: int
+    since: datetime
+
+    def text(self) -> str:
+        return f"auditor pid {self.pid} since {self.since.isoformat(timespec='seconds')}\n"
+
+    @classmethod
+    def parse(cls, text: str) -> LockOwner | None:
+        match = _LOCK_TEXT.match(text.strip())
+        if not match:
+            return None
+        return cls(int(match.group(1)), datetime.fromisoformat(match.group(2)))
+
+    @property
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
 
 class Warehouse:
@@ -199,21 +267,26 @@ class Warehouse:
     def files(self, table: str, manifest: Manifest | None = None) -> list[Path]:
         return list(self.partitions(table, manifest).values())
 
-    def meta(self) -> dict[str, Any]:
-        return self.manifest().meta
+    def state(self) -> PipelineState:
+        """What the stages owe each other, as last committed."""
+        return self.manifest().state
+
+    def snapshot(self) -> Snapshot:
+        """The files of the current commit."""
+        return Snapshot(self.root, self.manifest())
 
     def view_sql(self, manifest: Manifest | None = None) -> list[str]:
         """``CREATE VIEW`` statements for every table, over the committed files."""
         manifest = manifest or self.manifest()
         statements = []
-        for table, schema in TABLES.items():
+        for table, declared in TABLES.items():
             files = self.files(table, manifest)
             if files:
                 listing = ", ".join(sql_string(str(f)) for f in files)
                 body = f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
             else:
                 columns = ", ".join(
-                    f"CAST(NULL AS {duckdb_type(f.type)}) AS {_quote_ident(f.name)}" for f in schema
+                    f"CAST(NULL AS {duckdb_type(f.type)}) AS {_quote_ident(f.name)}" for f in declared.schema
                 )
                 body = f"SELECT {columns} WHERE false"
             statements.append(f"CREATE OR REPLACE VIEW {_quote_ident(table)} AS {body}")
@@ -292,6 +365,14 @@ class Warehouse:
         finally:
             con.execute("DETACH auditor_file")
 
+    def dead_lock_owner(self) -> LockOwner | None:
+        """The process a lock file names when that process is gone (its run was killed), else None."""
+        try:
+            owner = LockOwner.parse((self.root / LOCK_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return owner if owner is not None and not owner.alive else None
+
     # -- writing -----------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, *, wait: float = 0.0) -> Iterator[None]:
@@ -352,8 +433,7 @@ class Warehouse:
         # Naming the holder is a courtesy: a full disk must not keep a run from its lock.
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            os.pwrite(fd, f"auditor pid {os.getpid()} since {stamp}\n".encode(), 0)
+            os.pwrite(fd, LockOwner(os.getpid(), datetime.now(timezone.utc)).text().encode(), 0)
         self._lock_fd = fd
 
     def _release(self) -> None:
@@ -391,16 +471,7 @@ class Warehouse:
 
     def _write_manifest(self, manifest: Manifest) -> None:
         """Replace ``manifest.json`` by MANIFEST; the rename at its end is the commit point."""
-        tmp = self.root / f".{MANIFEST_FILE}.{secrets.token_hex(4)}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(manifest.to_json())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.manifest_path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomically(self.manifest_path, manifest.to_json(), durable=True)
 
     def _after_commit(self, manifest: Manifest) -> None:
         """Tidy up after the commit point: nothing here can undo the run, so failures are warnings."""
@@ -494,7 +565,8 @@ class Transaction:
         self.warehouse = warehouse
         self.base = base
         self.tables: dict[str, dict[str, str]] = {t: dict(p) for t, p in base.tables.items()}
-        self.meta: dict[str, Any] = json.loads(json.dumps(base.meta))
+        #: What the stages owe each other after this commit (a copy of the base's, to change).
+        self.state: PipelineState = base.state.copy()
         self._written: list[Path] = []
         self._token = f"g{base.generation + 1:06d}-{secrets.token_hex(4)}"
 
@@ -513,7 +585,7 @@ class Transaction:
     def write(self, table: str, partition: str, data: pa.Table) -> Path:
         """Write DATA as TABLE's PARTITION (replacing it at commit)."""
         path = self.new_file(table, partition)
-        pq.write_table(data.cast(TABLES[table]), path, compression="zstd")
+        pq.write_table(data.cast(TABLES[table].schema), path, compression="zstd")
         self.put(table, partition, path)
         return path
 
@@ -529,6 +601,11 @@ class Transaction:
         """Drop every partition of TABLE (to replace the table whole)."""
         self.tables[table] = {}
 
+    @property
+    def snapshot(self) -> Snapshot:
+        """The files committed before this transaction (what it reads and replaces)."""
+        return Snapshot(self.warehouse.root, self.base)
+
     def partitions(self, table: str) -> dict[str, Path]:
         """TABLE's partitions as they will be after commit."""
         return {k: self.warehouse.root / rel for k, rel in sorted(self.tables.get(table, {}).items())}
@@ -539,7 +616,7 @@ class Transaction:
         Returns the manifest committed. What follows the rename (the refresh of
         ``auditor.duckdb``, deleting replaced files) is ``Warehouse.transaction``'s.
         """
-        manifest = Manifest(self.base.generation + 1, self.tables, self.meta)
+        manifest = Manifest(self.base.generation + 1, self.tables, self.state)
         for path in self._written:
             if path.exists():
                 _fsync_file(path)
@@ -589,5 +666,5 @@ def read_table(warehouse: Warehouse, table: str, partitions: Mapping[str, Path] 
     """All of TABLE (or the given partitions) as one Arrow table."""
     files = list((partitions or warehouse.partitions(table)).values())
     if not files:
-        return TABLES[table].empty_table()
-    return pq.read_table(files, schema=TABLES[table])
+        return TABLES[table].schema.empty_table()
+    return pq.read_table(files, schema=TABLES[table].schema)

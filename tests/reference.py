@@ -258,16 +258,16 @@ def write_events(warehouse, events: list[dict]) -> None:
     """Store EVENTS as ingest would: one partition per UTC date."""
     import pyarrow as pa
 
-    from auditor.schema import EVENTS
+    from auditor.tables import EVENTS
 
     by_date: dict[str, list[dict]] = defaultdict(list)
     for e in events:
-        row = {f: e.get(f) for f in EVENTS.names}
+        row = {f: e.get(f) for f in EVENTS.columns}
         row["seats"] = row["seats"] or 1
         by_date[e["ts"].astimezone(timezone.utc).date().isoformat()].append(row)
     with warehouse.transaction() as tx:
         for day, rows in by_date.items():
-            tx.write("events", f"date={day}", pa.Table.from_pylist(rows, schema=EVENTS))
+            tx.write("events", EVENTS.partitioning.key(day), pa.Table.from_pylist(rows, schema=EVENTS.schema))
 
 
 def read_table(warehouse, table: str) -> list[dict]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from auditor.schema import TABLES
+from auditor.tables import TABLES
 from auditor.warehouse import Warehouse
 
 UTC = timezone.utc
@@ -231,7 +231,7 @@ def build(root: Path, data: Data) -> Warehouse:
         })
     with wh.transaction() as tx:
         for table, records in tables.items():
-            schema = TABLES[table]
+            schema = TABLES[table].schema
             columns = {f.name: [r.get(f.name) for r in records] for f in schema}
             tx.write(table, "all", pa.table(columns, schema=schema))
     return wh

@@ -18,9 +18,10 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 
 import reference
-from auditor import audit as audit_module
+from auditor.audit import restart
 from auditor.audit import reaudit_pending, run_audit
-from auditor.schema import EVENTS
+from auditor.state import Span
+from auditor.tables import EVENTS
 from auditor.warehouse import Warehouse, read_table
 from test_engine_properties import _write_inputs, scenarios
 
@@ -36,22 +37,19 @@ def add_events(wh: Warehouse, events: list[dict]) -> None:
     """What ingest does: merge into the UTC-date partitions, widen pending_audit."""
     by_date: dict[str, list[dict]] = defaultdict(list)
     for e in events:
-        row = {f: e.get(f) for f in EVENTS.names}
+        row = {f: e.get(f) for f in EVENTS.columns}
         row["seats"] = row["seats"] or 1
         by_date[e["ts"].astimezone(timezone.utc).date().isoformat()].append(row)
     with wh.transaction() as tx:
         current = tx.partitions("events")
         for day, rows in by_date.items():
-            table = pa.Table.from_pylist(rows, schema=EVENTS)
-            key = f"date={day}"
+            table = pa.Table.from_pylist(rows, schema=EVENTS.schema)
+            key = EVENTS.partitioning.key(day)
             if key in current:
-                table = pa.concat_tables([pq.read_table(current[key]).cast(EVENTS), table])
+                table = pa.concat_tables([pq.read_table(current[key]).cast(EVENTS.schema), table])
             tx.write("events", key, table)
-        pending = dict(tx.meta.get("pending_audit") or {})
         for e in events:
-            lo, hi = pending.get(e["instance"], [e["ts"].isoformat(), e["ts"].isoformat()])
-            pending[e["instance"]] = [min(lo, e["ts"].isoformat()), max(hi, e["ts"].isoformat())]
-        tx.meta["pending_audit"] = pending
+            tx.state.add_pending({e["instance"]: Span(e["ts"], e["ts"])})
 
 
 def snapshot(wh: Warehouse) -> dict[str, list]:
@@ -86,7 +84,7 @@ def check_incremental_equals_full(tmp: Path, events: list[dict], ents: list[tupl
             # "new" breaches: exactly those the warehouse did not hold before the run
             assert sorted(result.new_breaches) == sorted(breach_keys(wh) - before)
     incremental = snapshot(wh)
-    assert "pending_audit" not in wh.meta()
+    assert not wh.state().pending_audit
     before = breach_keys(wh)
     assert run_audit(wh).new_breaches == []  # the same events, audited at once
     full = snapshot(wh)
@@ -135,9 +133,9 @@ def test_a_service_that_never_pauses_is_found_in_a_few_statements(tmp_path, monk
     ents = [("acme", date(2026, 10, 1), None, "Europe/Sofia", 0), ("svc", date(2026, 10, 1), None, "UTC", 0)]
     nights = [[e for e in events if e["ts"].date() == (t0 + timedelta(days=d)).date()] for d in range(4)]
     statements: list[str] = []
-    original = audit_module.load_query
-    monkeypatch.setattr(audit_module, "load_query", lambda name: statements.append(name) or original(name))
+    original = restart.run_query
+    monkeypatch.setattr(restart, "run_query", lambda con, name, *a: statements.append(name) or original(con, name, *a))
     check_incremental_equals_full(tmp_path, events, ents, nights)
     # Three nights, each restarting svc at its first event: a few statements each, not one
     # per segment chained before the new data (some 70 on the last night).
-    assert statements.count("audit_covering") <= 3 * 4
+    assert statements.count("audit/covering") <= 3 * 4

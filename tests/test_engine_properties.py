@@ -8,7 +8,7 @@ at local midnights; sessions carry seats, VIR users and the client-credentials f
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import hypothesis.strategies as st

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 
 import reference
+from auditor.state import Span
 from auditor.audit import run_audit
 from auditor.warehouse import Warehouse
 
@@ -235,10 +235,10 @@ def test_rerun_replaces_results_and_clears_pending_audit(tmp_path):
     events = [ev(0, "login"), ev(10, "logout")]
     wh, t = audit(tmp_path, events)
     with wh.transaction() as tx:
-        tx.meta["pending_audit"] = {"acme": [at(0).isoformat(), at(10).isoformat()]}
+        tx.state.add_pending({"acme": Span(at(0), at(10))})
     run_audit(wh)
     assert len(reference.read_table(wh, "sessions")) == 1
-    assert "pending_audit" not in wh.meta()
+    assert not wh.state().pending_audit
 
 
 def test_entitlements_are_stored_and_reused(tmp_path):

@@ -26,7 +26,7 @@ from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY, LineReader
 from auditor.ingest.sources import find_sources
 from auditor.ingest.staging import StagingSession
 from auditor.limits import MAX_SEATS, InputBounds
-from auditor.schema import EVENTS
+from auditor.tables import EVENTS
 from tests.ingest_support import FIELDS, write_lines
 
 REFERENCE = Path(__file__).parent / "ingest_reference"
@@ -276,7 +276,7 @@ def _merge_both_ways(session: StagingSession) -> tuple[dict, dict, int]:
     """Each staged date merged as a new date (fast when no duplicate) and through the merge statement."""
     fast, slow = {}, {}
     empty = session.scratch / "empty.parquet"
-    pq.write_table(EVENTS.empty_table(), empty)
+    pq.write_table(EVENTS.schema.empty_table(), empty)
     merger = session.merger()
     try:
         for day, nos in session.staged_days().items():

@@ -10,14 +10,14 @@ import pyarrow as pa
 import pytest
 
 from auditor.errors import NotAWarehouseError, WarehouseBusyError
-from auditor.schema import REJECTS
+from auditor.tables import REJECTS
 from auditor.warehouse import Warehouse
 
 
 def _rejects(n: int, run: str = "r1") -> pa.Table:
     return pa.table(
         {"run_id": [run] * n, "file": ["f.jsonl"] * n, "line": list(range(1, n + 1)), "reason": ["bad"] * n, "raw": ["x"] * n},
-        schema=REJECTS,
+        schema=REJECTS.schema,
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from auditor.exitcodes import ExitCode
 from auditor.ingest import ingest
-from auditor.schema import TABLES
+from auditor.tables import TABLES
 from auditor.warehouse import Manifest, Transaction, Warehouse
 from tests.ingest_support import event, write_events
 
@@ -197,10 +197,10 @@ def test_a_write_refused_before_the_commit_fails_the_run_in_one_line(tmp_path: P
 def _rejects(n: int, run: str):
     import pyarrow as pa
 
-    from auditor.schema import REJECTS
+    from auditor.tables import REJECTS
 
     return pa.table({"run_id": [run] * n, "file": ["f.jsonl"] * n, "line": list(range(1, n + 1)),
-                     "reason": ["bad"] * n, "raw": ["x"] * n}, schema=REJECTS)
+                     "reason": ["bad"] * n, "raw": ["x"] * n}, schema=REJECTS.schema)
 
 
 def test_a_crash_between_commit_and_refresh_is_repaired_by_the_next_command(tmp_path: Path, invoke) -> None:
@@ -212,7 +212,7 @@ def test_a_crash_between_commit_and_refresh_is_repaired_by_the_next_command(tmp_
     with wh.lock():
         tx = Transaction(wh, wh.manifest())
         tx.write("rejects", "run=r9", _rejects(3, "r9"))
-        wh._write_manifest(Manifest(tx.base.generation + 1, tx.tables, tx.meta))
+        wh._write_manifest(Manifest(tx.base.generation + 1, tx.tables, tx.state))
     assert _duckdb_file_counts(wh) == stale != _manifest_counts(wh)
     result = invoke("sql", "-w", wh.root, "select 1")
     assert result.exit_code == 0 and result.stderr == "", result.output

@@ -32,10 +32,10 @@ import pyarrow.parquet as pq
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY
 from auditor.limits import MAX_SEATS, EventWindow, InputBounds
 from auditor.queries import load_query, run_query
-from auditor.schema import EVENTS
+from auditor.tables import EVENTS
 
 #: Known when staging, needed when merging: the columns of an event, in schema order.
-EVENT_COLUMNS = tuple(EVENTS.names)
+EVENT_COLUMNS = tuple(EVENTS.columns)
 #: DuckDB spills to the scratch folder beyond this, so a huge date partition cannot exhaust memory.
 MEMORY_LIMIT = "1GB"
 #: Staged batches are kept in memory up to this many bytes; later ones go to IPC files.
@@ -169,7 +169,7 @@ class StagingSession:
         self.con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = $dir", {"dir": str(scratch / "duckdb.tmp")})
         self._empty_events = scratch / "no-events.parquet"
-        pq.write_table(EVENTS.empty_table(), self._empty_events)
+        pq.write_table(EVENTS.schema.empty_table(), self._empty_events)
 
     def close(self) -> None:
         for con in self._cursors:
@@ -430,5 +430,5 @@ class DayMerger:
         merged, self._merged = self._merged, None
         # pyarrow sorts in about half the CPU time of DuckDB's ORDER BY here (it gathers the rows
         # once), and its Parquet writer, told which columns are worth a dictionary, in 40%.
-        ordered = merged.select(list(EVENT_COLUMNS)).take(partition_order(merged)).cast(EVENTS)
+        ordered = merged.select(list(EVENT_COLUMNS)).take(partition_order(merged)).cast(EVENTS.schema)
         pq.write_table(ordered, path, **PARTITION_WRITE_OPTIONS)

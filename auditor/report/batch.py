@@ -8,7 +8,6 @@ import io
 import multiprocessing
 import os
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +35,8 @@ from auditor.report.context import (
 from auditor.report.email import build_message, content_ids
 from auditor.report.filenames import OVERVIEW_FILE, safe_name
 from auditor.report.overview import render_overview
+from auditor.files import write_atomically
+from auditor.state import PipelineState
 from auditor.report.period import Period, last_full_month, local_day, month_period, range_period
 from auditor.report.render import render, render_page
 from auditor.warehouse import Warehouse
@@ -142,9 +143,9 @@ def render_reports(
                 f"the warehouse {warehouse.root} has no audit results; run `auditor audit --warehouse {warehouse.root}` first"
             )
         selected = _select(known, instances)
-        meta = warehouse.manifest().meta
-        catalogue = load_plans(plans) if plans is not None else _stored_catalogue(meta)
-        tolerance_s = tolerance.total_seconds() if tolerance is not None else _stored_tolerance(meta)
+        state = warehouse.state()
+        catalogue = load_plans(plans) if plans is not None else _stored_catalogue(state)
+        tolerance_s = tolerance.total_seconds() if tolerance is not None else _stored_tolerance(state)
         data_range = rows(con, "report_data_range")[0]
         first_ts, last_ts = data_range["first_ts"], data_range["last_ts"]
         scopes = [
@@ -154,7 +155,8 @@ def render_reports(
         register_scope(con, scopes)
         stems = {name: safe_name(name) for name in known}
         figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s, name_notes(known))
-        facts = policy_facts(DEFAULT_POLICY)
+        # the policy the audit judged with, not today's defaults
+        facts = policy_facts(state.audit.policy if state.audit is not None else DEFAULT_POLICY)
         out_dir.mkdir(parents=True, exist_ok=True)
         result = ReportResult(instances=list(selected))
         n_workers = _workers(workers, len(selected))
@@ -184,7 +186,7 @@ def render_reports(
     finally:
         con.close()
     say("overview")
-    _write_text(index, render_overview(figures.values()))
+    write_atomically(index, render_overview(figures.values()))
     result.index = index
     return result
 
@@ -225,35 +227,15 @@ def _default_period(first_ts: datetime | None, last_ts: datetime | None, tz: str
     return last_full_month(local_day(first_ts, tz or "UTC"), local_day(last_ts, tz or "UTC"))
 
 
-def _stored_catalogue(meta: dict[str, Any]) -> PlanCatalogue:
+def _stored_catalogue(state: PipelineState) -> PlanCatalogue:
     """The catalogue the last audit used, when it stored its text; else the built-in one."""
-    inputs = meta.get("audit_inputs")
-    if isinstance(inputs, dict) and isinstance(inputs.get("plans_toml"), str):
-        return parse_plans(inputs["plans_toml"].encode("utf-8"), "the plan catalogue stored by the last audit")
+    if state.audit_inputs.plans_toml is not None:
+        return parse_plans(state.audit_inputs.plans_toml.encode("utf-8"), "the plan catalogue stored by the last audit")
     return load_plans(None)
 
 
-def _stored_tolerance(meta: dict[str, Any]) -> float:
-    audit = meta.get("audit")
-    if isinstance(audit, dict) and isinstance(audit.get("tolerance_s"), (int, float)):
-        return float(audit["tolerance_s"])
-    return 0.0
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write PATH whole or not at all: a reader never sees half a report."""
-    _write_bytes(path, text.encode("utf-8"))
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write PATH whole or not at all; a failure leaves no temporary file behind."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _stored_tolerance(state: PipelineState) -> float:
+    return state.audit.settings.tolerance.total_seconds() if state.audit is not None else 0.0
 
 
 def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str | None) -> ReportResult:
@@ -267,11 +249,11 @@ def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str
     result.charts.extend(c.path for c in charts.values())
     on_disk = {name: ChartImage(c.path.name, c.alt, c.width, c.height) for name, c in charts.items()}
     html_path = folder / f"{stem}.html"
-    _write_text(html_path, render_page("report.html", report=report, charts=on_disk))
+    write_atomically(html_path, render_page("report.html", report=report, charts=on_disk))
     result.reports.append(html_path)
     if report.breaches:
         csv_path = folder / f"{stem}-breaches.csv"
-        _write_text(csv_path, evidence_csv(report.breaches))
+        write_atomically(csv_path, evidence_csv(report.breaches))
         result.evidence.append(csv_path)
     if eml:
         cids = content_ids(report, charts)
@@ -280,7 +262,7 @@ def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str
         text = render("report.txt", report=report)
         message = build_message(report, html, text, charts, cids, **({"sender": sender} if sender else {}))
         eml_path = folder / f"{stem}.eml"
-        _write_bytes(eml_path, bytes(message))
+        write_atomically(eml_path, bytes(message))
         result.emls.append(eml_path)
     return result
 

@@ -24,7 +24,8 @@ import pyarrow as pa
 from auditor.plans import PlanCatalogue
 from auditor.policy import Policy
 from auditor.queries import run_query
-from auditor.report.period import Period, zone_info
+from auditor.report.period import Period
+from auditor import timezones
 
 #: Most urgent first: the overview's order, and the words for each status.
 STATUS_ORDER = ("breach", "beyond_plan_maximum", "unlicensed", "at_limit", "compliant")
@@ -528,7 +529,7 @@ def build_reports(
     out = {}
     for instance in selected:
         f = figures[instance]
-        zone = zone_info(f.timezone)
+        zone = timezones.zone(f.timezone)
         ranked = sorted(breaches[instance], key=lambda b: (-b["max_excess"], -b["duration_s"], b["breach_start"]))
         shown = _evidence_shown(ranked, at_peak, instance)
         rows_ = tuple(
