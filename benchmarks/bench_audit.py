@@ -295,7 +295,7 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
         if not segs and not denials:
             continue
 
-        # Days run from the first to the last local day with a counted segment or a denial.
+        # Days from the first to the last local day with a counted segment or a denial; only those with either are kept.
         first = min(([min(s for s, _, _, _, _ in segs)] if segs else []) + denials[:1])
         last = max(([max(e for _, e, _, _, _ in segs) - 1] if segs else []) + denials[-1:])
         first_day, last_day = local_date(first, zone), local_date(last, zone)
@@ -330,6 +330,8 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
                     devices[i].add(device)
                 i += 1
         for i, d in enumerate(days):
+            if not sessions[i] and not denial_count[i]:
+                continue  # daily_usage holds only days with a counted session in use or a refused login
             daily_out.append((inst, d, peak[i], peak_at[i], limit_at(ents, ent_starts, edges[i + 1] - 1),
                               over[i] / 1e6, breach_count[i], denial_count[i], sessions[i],
                               len(users[i]), len(devices[i])))
@@ -428,18 +430,23 @@ def staircase_sweep(arrays: dict[str, tuple]) -> dict[str, tuple]:
 
 
 def staircase_difference(results: dict[str, tuple], engine: dict[str, list[tuple]]) -> str | None:
-    """None when staircase's daily peaks and seconds over the limit equal the engine's."""
-    theirs: dict[str, list[tuple]] = defaultdict(list)
+    """None when staircase's daily peaks and seconds over the limit equal the engine's.
+
+    Staircase gives every day from the first to the last; daily_usage only days with a counted
+    session in use or a refused login: the days it leaves out must be idle in staircase's too."""
+    theirs: dict[str, dict] = defaultdict(dict)
     for row in engine["daily_usage"]:
-        theirs[row[0]].append((row[1], row[2], row[5]))
+        theirs[row[0]][row[1]] = (row[2], row[5])
     for inst in sorted(set(results) | set(theirs)):
         days, peaks, over = results.get(inst, ([], [], []))
-        ours = list(zip(days, peaks, over))
-        for x, y in zip(ours, theirs[inst]):
-            if x[0] != y[0] or x[1] != y[1] or abs(x[2] - y[2]) > FLOAT_TOLERANCE:
-                return f"{inst}: staircase (day, peak, seconds over) {x} != engine {y}"
-        if len(ours) != len(theirs[inst]):
-            return f"{inst}: staircase {len(ours)} days, engine {len(theirs[inst])}"
+        ours = {d: (p, o) for d, p, o in zip(days, peaks, over)}
+        for day, (peak, seconds) in theirs[inst].items():
+            mine = ours.get(day)
+            if mine is None or mine[0] != peak or abs(mine[1] - seconds) > FLOAT_TOLERANCE:
+                return f"{inst} {day}: staircase (peak, seconds over) {mine} != engine {(peak, seconds)}"
+        for day, (peak, seconds) in ours.items():
+            if day not in theirs[inst] and (peak or seconds):
+                return f"{inst} {day}: staircase has use ({peak}, {seconds}) on a day daily_usage leaves out"
     return None
 
 
