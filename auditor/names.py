@@ -122,7 +122,7 @@ def warehouse_name_notes(warehouse: Warehouse, names: Iterable[str]) -> dict[str
         return {}
     con = warehouse.connect()
     try:
-        known = {row[0] for row in run_query(con, "names_known_instances").fetchall()}
+        known = {row[0] for row in run_query(con, "ingest/known_instances").fetchall()}
     finally:
         con.close()
     known |= set(warehouse.state().pending_audit)

@@ -233,8 +233,8 @@ def _report_scope(warehouse: Warehouse) -> tuple[set[str], dict[str, str]]:
 
     con = warehouse.connect()
     try:
-        first_ts, last_ts = run_query(con, "report_data_range").fetchone()
-        audited = run_query(con, "report_instances")
+        first_ts, last_ts = run_query(con, "report/data_range").fetchone()
+        audited = run_query(con, "report/instances")
         columns = [d[0] for d in audited.description]
         at_name, at_tz = columns.index("instance"), columns.index("timezone")
         zones = {(row[at_name], row[at_tz] or "UTC") for row in audited.fetchall()}

@@ -24,7 +24,7 @@ def engine_zones() -> frozenset[str]:
     """The time zone names DuckDB's ICU knows (the audit's statements convert with them)."""
     con = duckdb.connect()
     try:
-        return frozenset(row[0] for row in run_query(con, "entitlements_time_zones").fetchall())
+        return frozenset(row[0] for row in run_query(con, "audit/time_zones").fetchall())
     finally:
         con.close()
 

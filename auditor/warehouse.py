@@ -358,7 +358,7 @@ class Warehouse:
         except duckdb.Error:
             return None
         try:
-            row = con.execute(load_query("warehouse_build_read")).fetchone()
+            row = con.execute(load_query("warehouse/build_read")).fetchone()
             return str(row[0]) if row else None
         except duckdb.Error:
             return None
@@ -516,7 +516,7 @@ class Warehouse:
             for statement in views:
                 con.execute(statement)
             con.execute(
-                load_query("warehouse_build_write"),
+                load_query("warehouse/build_write"),
                 {"generation": manifest.generation, "root": str(self.root), "views_sha256": _digest(views)},
             )
             con.execute("USE memory")

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 START = date(2026, 10, 1)
 #: The engine's statements that turn sessions into usage_steps, breaches and daily_usage: the
 #: work the plain sweep does. (audit_daily_levels is not among them: it feeds the p95 summary.)
-SWEEP_STEPS = ("audit_usage_steps", "audit_breaches", "audit_days", "audit_piece_days", "audit_daily_usage")
+SWEEP_STEPS = ("audit/usage_steps", "audit/breaches", "audit/days", "audit/piece_days", "audit/daily_usage")
 
 
 def load() -> str:
@@ -134,6 +134,7 @@ def sweep_floor(wh_path: Path) -> None:
 def instrumented(wh_path: Path) -> None:
     """Run the audit in-process with each statement timed; print the timings."""
     import auditor.audit as audit_mod
+    from auditor.audit import engine
     from auditor.queries import run_query
     from auditor.warehouse import Warehouse
 
@@ -148,7 +149,7 @@ def instrumented(wh_path: Path) -> None:
             timings[name] += time.perf_counter() - t
             cpu[name] += time.process_time() - c
 
-    audit_mod.run_query = timed  # the module's own reference: every statement goes through it
+    engine.run_query = timed  # the engine module's own reference: every engine statement goes through it
     t = time.perf_counter()
     audit_mod.run_audit(Warehouse.open(wh_path))
     total = time.perf_counter() - t
@@ -537,7 +538,7 @@ def main() -> None:
     sweep_floor_s = statistics.median(f["sweep_floor_s"] for f in sweep_floors)
     sweep_part = sum(inst["steps"].get(s, 0.0) for s in SWEEP_STEPS)
     sweep_cpu = sum(inst["cpu_steps"].get(s, 0.0) for s in SWEEP_STEPS)
-    parts = " + ".join(f"{s.removeprefix('audit_')} {inst['steps'].get(s, 0.0):.2f}" for s in SWEEP_STEPS)
+    parts = " + ".join(f"{s.removeprefix('audit/')} {inst['steps'].get(s, 0.0):.2f}" for s in SWEEP_STEPS)
 
     from auditor.warehouse import Warehouse
 

@@ -29,7 +29,7 @@ OCTOBER = month_period("2026-10")
 
 def figures_for(wh, period: Period = OCTOBER, tolerance_s: float = 0.0, catalogue=None):
     con = wh.connect()
-    known = {r["instance"]: r for r in rows(con, "report_instances")}
+    known = {r["instance"]: r for r in rows(con, "report/instances")}
     scopes = [scope_for(name, info["timezone"], period) for name, info in known.items()]
     register_scope(con, scopes)
     return build_figures(con, scopes, known, {n: n for n in known}, catalogue or load_plans(None), tolerance_s)

@@ -48,7 +48,7 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path: Path) -> None
     where = _run([str(python), "-c", "import auditor, auditor.resources as r; print(auditor.__file__); print(r.queries_dir())"], work, env)
     package_file, queries = where.stdout.split()
     assert package_file.startswith(str(env_dir)) and queries.startswith(str(env_dir)), where.stdout
-    assert (Path(queries) / "ingest_stage.sql").is_file()
+    assert (Path(queries) / "ingest" / "stage.sql").is_file()
 
     write_events(work / "logs" / "a.jsonl.gz", [event(), event(ts="2026-10-01T09:00:00Z")], "gz")
     write_lines(work / "logs" / "b.csv", ["ts,instance,event,session_id", "2026-10-01T08:00:00Z,acme.my.erp.net,request,s1", "nonsense"])

@@ -105,7 +105,7 @@ def known_file_hashes(warehouse: Warehouse) -> set[str]:
     """The SHA-256 of every file some committed ingest run read (from ingest_log)."""
     con = warehouse.connect()
     try:
-        return {sha for (sha,) in run_query(con, "ingest_known_files").fetchall()}
+        return {sha for (sha,) in run_query(con, "ingest/known_files").fetchall()}
     finally:
         con.close()
 

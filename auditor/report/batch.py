@@ -137,7 +137,7 @@ def render_reports(
         )
     con = warehouse.connect()
     try:
-        known = {r["instance"]: r for r in rows(con, "report_instances")}
+        known = {r["instance"]: r for r in rows(con, "report/instances")}
         if not known:
             raise NoAuditError(
                 f"the warehouse {warehouse.root} has no audit results; run `auditor audit --warehouse {warehouse.root}` first"
@@ -146,7 +146,7 @@ def render_reports(
         state = warehouse.state()
         catalogue = load_plans(plans) if plans is not None else _stored_catalogue(state)
         tolerance_s = tolerance.total_seconds() if tolerance is not None else _stored_tolerance(state)
-        data_range = rows(con, "report_data_range")[0]
+        data_range = rows(con, "report/data_range")[0]
         first_ts, last_ts = data_range["first_ts"], data_range["last_ts"]
         scopes = [
             scope_for(name, info["timezone"] or "UTC", explicit or _default_period(first_ts, last_ts, info["timezone"]))

@@ -1,6 +1,6 @@
 """The typed context each template receives, built from the audit tables.
 
-Every figure of a report is computed here (or in ``queries/report_*.sql``) for
+Every figure of a report is computed here (or in ``queries/report/*.sql``) for
 the report's period in the customer's time zone; templates only lay it out.
 ``TEMPLATE_CONTEXT`` lists the keys each page receives; a test checks that the
 templates use no other.
@@ -61,7 +61,7 @@ def scope_for(instance: str, tz: str, period: Period) -> Scope:
 
 
 def register_scope(con: duckdb.DuckDBPyConnection, scopes: Sequence[Scope]) -> None:
-    """Make ``report_scope`` (read by queries/report_*.sql) hold SCOPES."""
+    """Make ``report_scope`` (read by queries/report/*.sql) hold SCOPES."""
     table = pa.table(
         {
             "instance": pa.array([s.instance for s in scopes], pa.string()),
@@ -380,11 +380,11 @@ def build_figures(
 
     NAME_NOTES: the notes of ``auditor.names.name_notes`` on the audited instances' names.
     """
-    totals = {r["instance"]: r for r in rows(con, "report_totals")}
+    totals = {r["instance"]: r for r in rows(con, "report/totals")}
     spans: dict[str, list[LimitSpan]] = defaultdict(list)
     customers: dict[str, str] = {}
     first_days = {s.instance: s.period.first_day for s in scopes}
-    for r in rows(con, "report_entitlements"):
+    for r in rows(con, "report/entitlements"):
         scope_first = first_days[r["instance"]]
         if r["customer"]:
             customers[r["instance"]] = r["customer"]  # the latest row in force wins
@@ -396,7 +396,7 @@ def build_figures(
             )
         )
     levels: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for r in rows(con, "report_levels"):
+    for r in rows(con, "report/levels"):
         levels[r["instance"]].append((r["seats_in_use"], r["seconds"]))
 
     figures = {}
@@ -504,27 +504,27 @@ def build_reports(
     """The full context of each SELECTED instance's report (needs ``register_scope`` first)."""
     params = {"instances": list(selected)}
     breaches: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows(con, "report_breaches", params):
+    for r in rows(con, "report/breaches", params):
         breaches[r["instance"]].append(r)
     at_peak: dict[tuple[str, datetime], list[PeakSession]] = defaultdict(list)
-    for r in rows(con, "report_peak_sessions", params):
+    for r in rows(con, "report/peak_sessions", params):
         at_peak[(r["instance"], r["breach_start"])].append(
             PeakSession(r["session_id"], r["user"], r["user_type"], r["device"], r["app"], r["seats"], r["start_ts"], r["end_ts"])
         )
     days: dict[str, list[DayRow]] = defaultdict(list)
-    for r in rows(con, "report_daily", params):
+    for r in rows(con, "report/daily", params):
         days[r["instance"]].append(
             DayRow(r["day"], r["peak_seats"], r["seat_limit"], r["seconds_over_limit"], r["breach_count"],
                    r["denials"], r["sessions"], r["distinct_users"], r["distinct_devices"])
         )
     steps: dict[str, list[tuple[datetime, datetime, int, int | None]]] = defaultdict(list)
-    for r in rows(con, "report_steps", params):
+    for r in rows(con, "report/steps", params):
         steps[r["instance"]].append((r["step_start"], r["step_end"], r["seats_in_use"], r["seat_limit"]))
     heat: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for r in rows(con, "report_heatmap", params):
+    for r in rows(con, "report/heatmap", params):
         heat[r["instance"]].append((r["weekday"], r["hour"], r["peak_seats"]))
-    quality = {r["instance"]: r for r in rows(con, "report_quality")}
-    rejects = {r["instance"]: r for r in rows(con, "report_rejects", params)}
+    quality = {r["instance"]: r for r in rows(con, "report/quality")}
+    rejects = {r["instance"]: r for r in rows(con, "report/rejects", params)}
 
     out = {}
     for instance in selected:

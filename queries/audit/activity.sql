@@ -1,4 +1,4 @@
--- audit_activity: every login/request, with whether it opens and whether it closes an
+-- activity: every login/request, with whether it opens and whether it closes an
 -- "island" of its session - the one pass over the session events sorted in rule order
 -- (ts, ord within each session: at equal times login 0 < request 1 < logout 2).
 -- An activity e opens an island when the event before it in its session is missing or a

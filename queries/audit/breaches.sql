@@ -1,4 +1,4 @@
--- audit_breaches: the maximal intervals in which seats_in_use > seat_limit.
+-- breaches: the maximal intervals in which seats_in_use > seat_limit.
 -- Adjacent over-limit steps (one ends where the next starts) form one breach, also across
 -- a change of the limit. peak_at: the first instant of the breach at the peak (explicit
 -- tie-break: arg_max alone would pick any of the tied rows); seat_limit: the limit in

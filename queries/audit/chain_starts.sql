@@ -1,4 +1,4 @@
--- audit_chain_starts: the activity rows (by seq) at which the absolute expiry opens a new
+-- chain_starts: the activity rows (by seq) at which the absolute expiry opens a new
 -- segment: the first row at each instant the pointer chase reached (a_chain_marks).
 -- Reads: a_expiry_points, a_chain_marks (n). Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_chain_starts AS

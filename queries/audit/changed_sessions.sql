@@ -1,4 +1,4 @@
--- audit_changed_sessions: per instance, the earliest first event of a session that began
+-- changed_sessions: per instance, the earliest first event of a session that began
 -- before the restart point and whose rule-3 attributes the new events change (seats, user,
 -- user_type, device, app, auth_flow apply to all its segments, so all must be recomputed).
 -- Reads: a_sattr (merged), a_session_state_in (stored), a_restart_points. Parameters: none.

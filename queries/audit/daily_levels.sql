@@ -1,4 +1,4 @@
--- audit_daily_levels: per instance and local day, the microseconds spent at each number of
+-- daily_levels: per instance and local day, the microseconds spent at each number of
 -- seats in use (above zero). instance_summary's p95 and recommended limit sum these.
 -- Reads: a_piece_days. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_daily_levels AS

@@ -1,4 +1,4 @@
--- audit_daily_usage: one row per instance and local day (a_days).
+-- daily_usage: one row per instance and local day (a_days).
 -- Pieces come cut into days (a_piece_days). peak_at: the first instant of the day at the day's peak (the
 -- day's start when the peak was already reached then); NULL when the peak is 0.
 -- seat_limit: the limit in force at the day's end (at its last instant).

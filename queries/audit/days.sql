@@ -1,4 +1,4 @@
--- audit_days: the local days of each instance on which a counted session was in use (a usage
+-- days: the local days of each instance on which a counted session was in use (a usage
 -- step above zero overlaps the day) or a login was refused, with the UTC instants [d0, d1)
 -- that bound them in the instance's time zone (daylight-saving days have 23 or 25 hours).
 -- Only such days: the audit's cost follows the data, never the calendar span between two

@@ -1,4 +1,4 @@
--- audit_denials: refused logins (login_failed events), keyed by ikey.
+-- denials: refused logins (login_failed events), keyed by ikey.
 -- Reads: a_denial_events_in, a_instances. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_denials AS
 SELECT i.ikey, e.ts

@@ -1,4 +1,4 @@
--- audit_entitlements: the entitlements of audited instances, keyed by ikey, in UTC instants.
+-- entitlements: the entitlements of audited instances, keyed by ikey, in UTC instants.
 -- Reads: a_entitlements_in, a_instances. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_ent AS
 SELECT i.ikey, e.instance, e.customer, e.plan, e.extra_sessions, e.seat_limit, e.plan_maximum,

@@ -1,4 +1,4 @@
--- audit_expiry_points: the activity instants of sessions whose auth flow has an absolute
+-- expiry_points: the activity instants of sessions whose auth flow has an absolute
 -- expiry, by island, numbered, each with the number of the first instant of its island at
 -- or after ts + expiry. A segment opened at instant t ends at t + expiry and the next one
 -- opens at that "next" instant; the caller follows these pointers from each island's

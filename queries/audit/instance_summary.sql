@@ -1,4 +1,4 @@
--- audit_instance_summary: one row per instance for the audited period [from, to) in the
+-- instance_summary: one row per instance for the audited period [from, to) in the
 -- instance's local time (by default from the local day of its first event to the end of
 -- the local day of its last one: a_period_days), computed from per-day aggregates only
 -- (a_summary_daily: daily_usage rows; a_summary_levels: daily_levels rows), so that an

@@ -1,4 +1,4 @@
--- audit_piece_days: each usage step cut into the local days it overlaps, clipped to them.
+-- piece_days: each usage step cut into the local days it overlaps, clipped to them.
 -- A piece above zero counts in every day it overlaps (a level carried over midnight belongs
 -- to both days). Days come from timezone(tz, ts) with the instance's tz named explicitly.
 -- Reads: a_day_steps, a_instances, a_days. Parameters: none.

@@ -1,4 +1,4 @@
--- audit_restarts: the distinct restart instants of each instance.
+-- restarts: the distinct restart instants of each instance.
 -- Reads: a_events_in, a_instances. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_restarts AS
 SELECT DISTINCT i.ikey, e.ts

@@ -1,4 +1,4 @@
--- audit_segments: every session segment with its end and end_reason (rules 1, 2 and 5).
+-- segments: every session segment with its end and end_reason (rules 1, 2 and 5).
 -- Sessions without an absolute expiry: a segment is an island, from its opening activity
 -- to its closing one (the boundary rows of a_act, paired in seq order). Sessions with
 -- one: islands split at the expiry-chain starts (a_chain_starts), grouped on that subset.

@@ -1,4 +1,4 @@
--- audit_session_attributes: one row per session (instance, session_id), numbered.
+-- session_attributes: one row per session (instance, session_id), numbered.
 -- skey numbers the sessions in (instance, session_id) order, so that the segmentation
 -- partitions the events by one integer instead of two strings (and the rows it writes come
 -- out nearly in the order the output files are sorted in). The attributes of rule 3:

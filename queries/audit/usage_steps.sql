@@ -1,4 +1,4 @@
--- audit_usage_steps: the step function of concurrent counted seats per instance.
+-- usage_steps: the step function of concurrent counted seats per instance.
 -- A sweep over change points: +seats at each counted segment's start, -seats at its end
 -- (zero-length segments are left out: they count nothing), and each entitlement boundary
 -- with the seat limit in force after it (-1: none), one row per boundary instant (rows of

@@ -1,4 +1,4 @@
--- report_levels: how long each instance spent at each level of seats in use during its report period
+-- levels: how long each instance spent at each level of seats in use during its report period
 -- (usage_steps clipped to [period_start, period_end)), for the recommended seat limit under a tolerance.
 -- Reads the relation report_scope(instance, timezone, period_start, period_end, first_day, end_day).
 -- Parameters: none.

@@ -1,5 +1,5 @@
--- ingest_stage: validate and normalise one batch of lines (ingest keeps the rows as a staged Arrow table).
--- Reads the table macro `ingest_fields` (queries/ingest_fields_jsonl.sql or ingest_fields_csv.sql).
+-- stage: validate and normalise one batch of lines (ingest keeps the rows as a staged Arrow table).
+-- Reads the table macro `ingest_fields` (queries/ingest/fields_jsonl.sql or fields_csv.sql).
 -- The batch may hold lines of several input files, each line with its file's number (file_no).
 -- Parameters: $guard BOOLEAN — passed to ingest_fields (false: malformed JSON fails the statement);
 -- $trim BOOLEAN — false when the reader saw that no field of the batch starts or ends with a space;
@@ -91,7 +91,7 @@ staged AS (
 )
 SELECT
     *,
-    -- the event's identity, hashed (as queries/ingest_merge_partition.sql hashes it): when no two
+    -- the event's identity, hashed (as queries/ingest/merge_partition.sql hashes it): when no two
     -- events of a date share a hash, the date holds no duplicate and ingest skips that statement
     CASE WHEN reject_reason IS NULL
          THEN hash(ts, instance, event, session_id, seats, "user", user_type, device, app, auth_flow, reason)

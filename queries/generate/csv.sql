@@ -1,4 +1,4 @@
--- generate_csv: write generated connection-log events as CSV with a header row.
+-- csv: write generated connection-log events as CSV with a header row.
 -- Reads the Arrow table that auditor.generate registers as `log_events`
 -- (ts TIMESTAMP holding UTC, instance, event, session_id BIGINT, seats, user, user_type,
 -- device, app, auth_flow, reason). An absent field is an empty cell. ts is

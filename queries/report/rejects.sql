@@ -1,4 +1,4 @@
--- report_rejects: lines ingest rejected, in total and per instance whose name the raw line mentions
+-- rejects: lines ingest rejected, in total and per instance whose name the raw line mentions
 -- (rejects carry no instance column: a line too broken to parse may still name its instance).
 -- Parameters: $instances (VARCHAR[]).
 SELECT

@@ -1,6 +1,6 @@
--- ingest_merge_partition: one date partition as it will be after this run: every distinct event once,
+-- merge_partition: one date partition as it will be after this run: every distinct event once,
 -- with the place it first appeared (-1 when it was already in the warehouse).
--- Reads `ingest_staged`, which ingest registers: the staged batches (rows of queries/ingest_stage.sql)
+-- Reads `ingest_staged`, which ingest registers: the staged batches (rows of queries/ingest/stage.sql)
 -- holding events of that date, streamed.
 -- Parameters: $existing VARCHAR[] — the partition's current file (or an empty events file);
 -- $day_start, $day_end TIMESTAMPTZ — the UTC day.

@@ -1,4 +1,4 @@
--- generate_jsonl: write generated connection-log events as JSON Lines, one event per line.
+-- jsonl: write generated connection-log events as JSON Lines, one event per line.
 -- Reads the Arrow table that auditor.generate registers as `log_events`
 -- (ts TIMESTAMP holding UTC, instance, event, session_id BIGINT, seats, user, user_type,
 -- device, app, auth_flow, reason). Absent fields are left out of the line, as

@@ -1,4 +1,4 @@
--- ingest_new_events: what the merged date partition (queries/ingest_merge_partition.sql) gained in
+-- new_events: what the merged date partition (queries/ingest/merge_partition.sql) gained in
 -- this run, per input file and instance: the number of new events and their first and last ts.
 -- Reads the temp table ingest_merged. Parameters: none.
 SELECT CAST(first_src // 1099511627776 AS INTEGER) AS file_no,

@@ -1,4 +1,4 @@
--- ingest_write_partition: write the merged date partition (queries/ingest_merge_partition.sql) as the
+-- write_partition: write the merged date partition (queries/ingest/merge_partition.sql) as the
 -- partition's new file, rows sorted by instance, ts, session_id. (A date merged without that statement
 -- is sorted and written by pyarrow instead: auditor/ingest/staging.py, DayMerger.write_day.)
 -- Parameters: $path VARCHAR — the new file.

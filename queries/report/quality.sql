@@ -1,4 +1,4 @@
--- report_quality: data-quality counts for each instance's report period, from the session segments that
+-- quality: data-quality counts for each instance's report period, from the session segments that
 -- overlap it: counted segments, those closed by the idle timeout (no logout), those still open at the end of
 -- the data, those whose start was inferred (the log began mid-session), and uncounted segments (e.g. VIR users).
 -- Reads the relation report_scope(instance, timezone, period_start, period_end, first_day, end_day).

@@ -1,4 +1,4 @@
--- report_totals: each instance's figures for its report period, from usage_steps clipped to
+-- totals: each instance's figures for its report period, from usage_steps clipped to
 -- [period_start, period_end), breaches overlapping the period and daily_usage rows of its local days.
 -- peak_at is the first instant of the period at which the peak is reached (NULL when the peak is 0);
 -- limit_reached: some instant had seats_in_use equal to the seat limit in force.

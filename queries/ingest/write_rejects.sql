@@ -1,4 +1,4 @@
--- ingest_write_rejects: write this run's rejected lines as its rejects partition, in input order.
+-- write_rejects: write this run's rejected lines as its rejects partition, in input order.
 -- Reads `ingest_staged`, which ingest registers: the staged batches holding rejects, streamed.
 -- Parameters: $run_id VARCHAR; $files VARCHAR[] — the
 -- input files' paths, by file_no (the first is file_no 0); $path VARCHAR — the new file.

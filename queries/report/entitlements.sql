@@ -1,4 +1,4 @@
--- report_entitlements: the entitlement rows in force during each instance's report period, in time order,
+-- entitlements: the entitlement rows in force during each instance's report period, in time order,
 -- so that a report can show the seat limit and its changes within the period.
 -- Reads the relation report_scope(instance, timezone, period_start, period_end, first_day, end_day),
 -- registered by the caller (in the DuckDB CLI: CREATE TEMP TABLE report_scope AS ...).

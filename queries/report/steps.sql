@@ -1,4 +1,4 @@
--- report_steps: the step function of seats in use for each selected instance, clipped to its report period,
+-- steps: the step function of seats in use for each selected instance, clipped to its report period,
 -- for the chart of concurrent seats (one row per usage_steps piece overlapping the period).
 -- Reads the relation report_scope(instance, timezone, period_start, period_end, first_day, end_day).
 -- Parameters: $instances (VARCHAR[]): the instances whose reports are rendered.

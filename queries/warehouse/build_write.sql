@@ -1,4 +1,4 @@
--- warehouse_build_write: records in a new auditor.duckdb what it was built from, so that any
+-- build_write: records in a new auditor.duckdb what it was built from, so that any
 -- later command can tell whether the file still matches the manifest and the warehouse's place.
 -- Parameters: $generation (the manifest's generation), $root (the warehouse's absolute path),
 -- $views_sha256 (SHA-256 of the views' definitions, which name every committed file by absolute path).

@@ -1,4 +1,4 @@
--- report_peak_sessions: who was connected at each breach's peak: the counted session segments in progress at
+-- peak_sessions: who was connected at each breach's peak: the counted session segments in progress at
 -- the breach's peak_at (start_ts <= peak_at < end_ts), most seats first. Their seats add up to the peak.
 -- Reads the relation report_scope(instance, timezone, period_start, period_end, first_day, end_day).
 -- Parameters: $instances (VARCHAR[]).

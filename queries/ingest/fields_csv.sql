@@ -1,9 +1,9 @@
--- ingest_fields_csv: the fields of each CSV row of the batch being ingested, as text.
--- Defines the table macro `ingest_fields(guard)` (same columns as queries/ingest_fields_jsonl.sql; guard is
+-- fields_csv: the fields of each CSV row of the batch being ingested, as text.
+-- Defines the table macro `ingest_fields(guard)` (same columns as queries/ingest/fields_jsonl.sql; guard is
 -- unused: nothing here can fail on bad input; `unknown` is
 -- always NULL since a CSV file's unknown columns are named from its header) over the Arrow batch
 -- `ingest_batch` (file_no INTEGER, line BIGINT, raw VARCHAR ending in its line break, problem VARCHAR: NULL, or why the line cannot be read).
--- Reads the variable ingest_csv_header (set by queries/ingest_set_csv_header.sql). No parameters.
+-- Reads the variable ingest_csv_header (set by queries/ingest/set_csv_header.sql). Parameters: none.
 -- RFC 4180 quoting: a field may be enclosed in double quotes, and may then hold commas and doubled
 -- quotes (""); a quote anywhere else, or an unclosed one, makes the row malformed. One row is one
 -- line: a quoted field cannot hold a line break. An empty field means the field is absent.

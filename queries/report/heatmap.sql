@@ -1,4 +1,4 @@
--- report_heatmap: peak seats in use by local weekday (ISO: 1 = Monday) and local hour for each selected
+-- heatmap: peak seats in use by local weekday (ISO: 1 = Monday) and local hour for each selected
 -- instance over its report period. The period is cut into 15-minute slots (every time zone's offset is a
 -- multiple of 15 minutes, so a slot lies within one local hour, daylight-saving days included); a slot's
 -- peak is the largest level of any usage step overlapping it.

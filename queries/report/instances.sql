@@ -1,4 +1,4 @@
--- report_instances: every audited instance with what its reports' headers need.
+-- instances: every audited instance with what its reports' headers need.
 -- One row per instance of instance_summary: customer, plan and time zone as the audit saw them, and the
 -- account manager of its latest entitlement (NULL when it has none).
 -- Parameters: none.

@@ -1,4 +1,4 @@
--- report_breaches: the breaches overlapping each selected instance's report period, unclipped, in time order.
+-- breaches: the breaches overlapping each selected instance's report period, unclipped, in time order.
 -- Reads the relation report_scope(instance, timezone, period_start, period_end, first_day, end_day).
 -- Parameters: $instances (VARCHAR[]).
 SELECT b.*

@@ -1,4 +1,4 @@
--- report_data_range: the instants the warehouse's data covers, for choosing the default report period.
+-- data_range: the instants the warehouse's data covers, for choosing the default report period.
 -- first_ts / last_ts: the earliest and latest event of any instance, clipped to the audited period
 -- (the union of instance_summary's periods) when an audit has run.
 -- Parameters: none.

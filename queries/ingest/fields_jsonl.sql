@@ -1,8 +1,8 @@
--- ingest_fields_jsonl: the fields of each JSON Lines line of the batch being ingested, as text.
+-- fields_jsonl: the fields of each JSON Lines line of the batch being ingested, as text.
 -- Defines the table macro `ingest_fields(guard)` (file_no, line, raw, parse_error, ts, instance, event, session_id, seats,
 -- user, user_type, device, app, auth_flow, reason, unknown) over the Arrow batch `ingest_batch`
 -- (file_no INTEGER, line BIGINT, raw VARCHAR ending in its line break, problem VARCHAR: NULL, or why the line cannot be read) that ingest registers.
--- queries/ingest_stage.sql validates and normalises it. No parameters.
+-- queries/ingest/stage.sql validates and normalises it. Parameters: none (guard is the macro's own).
 -- With guard, json_valid guards the extraction; without, malformed JSON makes the statement fail,
 -- and ingest runs it again with guard: checking every line first costs 10% of staging, and almost
 -- every batch has no malformed line. (try() would be simpler but keeps DuckDB from sharing the one

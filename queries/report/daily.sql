@@ -1,4 +1,4 @@
--- report_daily: daily_usage rows of each selected instance's report period (local days), for the chart of
+-- daily: daily_usage rows of each selected instance's report period (local days), for the chart of
 -- daily peaks and the table of denials by day.
 -- Reads the relation report_scope(instance, timezone, period_start, period_end, first_day, end_day).
 -- Parameters: $instances (VARCHAR[]).
