@@ -30,19 +30,20 @@ from auditor.ingest.sources import SkippedPath, SourceFile, Sources, Unreadable,
 from auditor.ingest.staging import EVENT_COLUMNS, DayMerger, NewEvents, StagingSession, with_file_no
 from auditor.files import new_run_id
 from auditor.limits import InputBounds
+from auditor.machine import workers
 from auditor.queries import run_query
 from auditor.state import Span
 from auditor.tables import EVENTS, INGEST_LOG, REJECTS
 from auditor.warehouse import Transaction, Warehouse
 
-#: Batches staged at once, and date partitions merged at once (this machine has two cores).
-STAGE_WORKERS = 2
-#: Small files are staged together up to this many bytes, a statement's planning then spread over
-#: many lines (16 MB, for more even work between the two workers, measured no faster at 1M events).
+#: Batches staged at once, and date partitions merged at once: one per core (each on its own
+#: single-threaded DuckDB connection), bounded so that staged batches in flight stay few.
+STAGE_WORKERS = MERGE_WORKERS = workers(cap=4)
+#: Small files are staged together up to this many bytes: a staging statement takes a while to
+#: plan, which a batch of many small files then pays once.
 GROUP_BYTES = 48 << 20
 #: ... and up to this many batches: a batch of one line weighs far more than its bytes.
 GROUP_BATCHES = 1000
-MERGE_WORKERS = 2
 #: A file this large (as stored) is read in a thread of its own while DuckDB stages what came
 #: before; a smaller one is read in place (starting a thread costs more than it saves there).
 PREFETCH_BYTES = 4 << 20

@@ -6,7 +6,6 @@ import contextlib
 import csv
 import io
 import multiprocessing
-import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +35,7 @@ from auditor.report.email import build_message, content_ids
 from auditor.report.filenames import OVERVIEW_FILE, safe_name
 from auditor.report.overview import render_overview
 from auditor.files import write_atomically
+from auditor.machine import workers
 from auditor.state import PipelineState
 from auditor.report.period import Period, last_full_month, local_day, month_period, range_period
 from auditor.report.render import render, render_page
@@ -192,7 +192,7 @@ def render_reports(
 
 
 def _workers(asked: int | None, reports: int) -> int:
-    """Processes for rendering: charts take ~95% of the time and matplotlib is single-threaded.
+    """Processes for rendering: charts take nearly all the time, and matplotlib is single-threaded.
 
     Workers are forked: they inherit the loaded modules (no second import of the
     caller's __main__, which spawn would run again) and only render — matplotlib,
@@ -205,7 +205,7 @@ def _workers(asked: int | None, reports: int) -> int:
         return max(1, asked)
     if reports < PARALLEL_FROM:
         return 1  # starting a process costs about a second: not worth it for a few reports
-    return max(1, min(os.cpu_count() or 1, 4))
+    return workers(cap=4)
 
 
 def _select(known: dict[str, Any], instances: Sequence[str] | None) -> list[str]:

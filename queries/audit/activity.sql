@@ -19,7 +19,7 @@
 -- session in the low ones (lag, lead and row_number share one window, so tied rows agree
 -- everywhere).
 -- The window is partitioned by session: DuckDB then works the sessions in parallel, where
--- one global ORDER BY window evaluates its functions on a single thread (3x slower here).
+-- one global ORDER BY window evaluates its functions on a single thread.
 -- Only what later steps read is kept: the island boundaries, and every activity of the
 -- sessions with an absolute expiry (the expiry chain walks them all).
 -- Reads: a_events_in, a_sattr, a_restarts. Parameters: $idle_us (idle timeout in microseconds).

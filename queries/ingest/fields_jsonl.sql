@@ -4,9 +4,9 @@
 -- (file_no INTEGER, line BIGINT, raw VARCHAR ending in its line break, problem VARCHAR: NULL, or why the line cannot be read) that ingest registers.
 -- queries/ingest/stage.sql validates and normalises it. Parameters: none (guard is the macro's own).
 -- With guard, json_valid guards the extraction; without, malformed JSON makes the statement fail,
--- and ingest runs it again with guard: checking every line first costs 10% of staging, and almost
--- every batch has no malformed line. (try() would be simpler but keeps DuckDB from sharing the one
--- extraction among the eleven fields: measured twice as slow.)
+-- and ingest runs it again with guard: checking every line first is a second parse of each line,
+-- and almost every batch has no malformed line. (try() would be simpler but keeps DuckDB from
+-- sharing the one extraction among the eleven fields.)
 -- JSON null means absent.
 -- Blank lines hold no event and are not counted as read.
 CREATE OR REPLACE TEMP MACRO ingest_fields(guard) AS TABLE
@@ -21,8 +21,8 @@ WITH parsed AS (
                                           '$.user_type', '$.device', '$.app', '$.auth_flow', '$.reason']) END
         END AS f
     FROM ingest_batch
-    -- CASE, not OR: DuckDB reorders an OR's terms and trimmed every line first (0.9 CPU-s per 1M
-    -- lines); the first test settles almost every line without trimming it.
+    -- CASE, not OR: DuckDB reorders an OR's terms and would trim every line first; the first
+    -- test settles almost every line without trimming it.
     WHERE CASE WHEN problem IS NOT NULL OR ascii(raw) NOT IN (32, 9, 10, 13) THEN true
                ELSE trim(raw, e' \t\r\n') <> '' END
 )

@@ -12,9 +12,9 @@
 -- Normalisation (the identity duplicates are judged by): ts a UTC instant in microseconds (digits
 -- past the microsecond are cut); instance trimmed and lower-case; event lower-case; text fields
 -- trimmed, empty meaning absent; user_type upper-case and auth_flow lower-case, as ERP.net writes
--- them; seats 1 when absent. Values are trimmed only when they start or end with a space: trimming
--- every value builds a new string each time, and cost 15% of this statement; and the test is
--- skipped when $trim says no value can need it.
+-- them; seats 1 when absent. Values are trimmed only when they start or end with a space (trimming
+-- every value builds a new string each time), and the test is skipped when $trim says no value
+-- can need it.
 WITH cleaned AS (
     SELECT
         file_no,
