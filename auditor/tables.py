@@ -66,6 +66,60 @@ _INGEST_LOG = pa.schema(
     ]
 )
 
+#: One row per poll of an instance's live-sessions view (one line of a snapshot file): when, whether it
+#: succeeded (a failed poll tells nothing about sessions), how many sessions it listed, and the
+#: collector's own user and application (its session is never counted).
+_POLLS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("polled_at", UTC_TS, nullable=False),
+        pa.field("ok", pa.bool_(), nullable=False),
+        pa.field("error", pa.string()),
+        # sessions listed (NULL for a failed poll)
+        pa.field("listed", pa.int32()),
+        pa.field("collector_user", pa.string()),
+        pa.field("collector_application", pa.string()),
+        # the view polled: Systems_Monitoring_CurrentSessions, or its name before 24.1.5.35
+        pa.field("entity_set", pa.string(), nullable=False),
+    ]
+)
+
+#: One row per session a successful poll listed, with the view's attributes (ERP.net's names in snake case).
+_POLLED_SESSIONS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("polled_at", UTC_TS, nullable=False),
+        # NULL on servers before 26.1.4.3: the session is then known by user, start, device and applications
+        pa.field("session_id", pa.string()),
+        pa.field("user", pa.string()),
+        pa.field("start_time", UTC_TS, nullable=False),
+        pa.field("last_request_time", UTC_TS),
+        # set only for sessions of service applications
+        pa.field("absolute_expiration_time", UTC_TS),
+        pa.field("applications", pa.string()),
+        pa.field("device", pa.string()),
+        pa.field("current_requests", pa.int32()),
+        pa.field("total_requests", pa.int64()),
+        pa.field("download_mb", pa.float64()),
+        pa.field("upload_mb", pa.float64()),
+    ]
+)
+
+#: One row per entry of an instance's audit log (authentication events), each once by its Id.
+_AUDIT_LOG = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("event_time", UTC_TS, nullable=False),
+        pa.field("event_class", pa.string()),
+        # Login, LogOut, LoginFailed, ...
+        pa.field("event_type", pa.string()),
+        pa.field("application_name", pa.string()),
+        pa.field("details", pa.string()),
+        pa.field("user", pa.string()),
+    ]
+)
+
 # --- the audit's tables (written by ``auditor audit``) ----------------------
 
 #: The entitlements loaded from the compliance team's CSV, one row per validity range.
@@ -363,6 +417,13 @@ EVENTS = Table("events", _EVENTS, by_utc_date("ts"), ("instance", "ts", "session
                description="accepted connection-log events")
 REJECTS = Table("rejects", _REJECTS, BY_RUN, ("file", "line"), description="lines ingest set aside, per run")
 INGEST_LOG = Table("ingest_log", _INGEST_LOG, BY_RUN, ("file",), description="one row per input file per ingest run")
+POLLS = Table("polls", _POLLS, by_utc_date("polled_at"), ("instance", "polled_at"), key=("instance", "polled_at"),
+              description="polls of each instance's live sessions (snapshot files)")
+POLLED_SESSIONS = Table("polled_sessions", _POLLED_SESSIONS, by_utc_date("polled_at"),
+                        ("instance", "polled_at", "session_id", "start_time"),
+                        description="the sessions each successful poll listed")
+AUDIT_LOG = Table("audit_log", _AUDIT_LOG, by_utc_date("event_time"), ("instance", "event_time", "id"),
+                  key=("instance", "id"), description="authentication entries of each instance's audit log")
 ENTITLEMENTS = Table("entitlements", _ENTITLEMENTS, WHOLE, ("instance", "valid_from_ts"),
                      description="the entitlements the audit loaded")
 SESSIONS = Table("sessions", _SESSIONS, by_utc_date("start_ts"), ("instance", "start_ts", "session_id", "segment"),
@@ -388,7 +449,7 @@ NIGHTLY_RUNS = Table("nightly_runs", _NIGHTLY_RUNS, Partitioning("month", "start
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (EVENTS, REJECTS, INGEST_LOG, ENTITLEMENTS, SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE,
+    for t in (EVENTS, POLLS, POLLED_SESSIONS, AUDIT_LOG, REJECTS, INGEST_LOG, ENTITLEMENTS, SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE,
               INSTANCE_SUMMARY, SESSION_STATE, DAILY_LEVELS, NIGHTLY_RUNS)
 }
 #: The tables the audit replaces, in the order it writes them.
