@@ -152,8 +152,7 @@ class Snapshot:
         partitioning = TABLES[table].partitioning
         out = {}
         for key, rel in sorted(self.manifest.tables.get(table, {}).items()):
-            first = partitioning.first_day(key)
-            if since is None or first is None or partitioning.last_day(key) >= since:
+            if since is None or partitioning.first_day(key) is None or partitioning.last_day(key) >= since:
                 out[key] = self.root / rel
         return out
 
