@@ -286,3 +286,23 @@ def test_a_reader_in_another_process_reads_its_commit_across_a_nightly_commit(tm
     with auditor.open(root) as wh:
         assert wh.table("events").select(pl.len()).collect().item() == 40
 
+
+# -- the README -------------------------------------------------------------------------------------
+
+
+def test_the_readme_python_examples_run_as_written(demo_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From Python and notebooks\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```pycon\n(.*?)```", section, re.S)
+    assert len(blocks) >= 2 and any("wh.table(" in b for b in blocks) and any("wh.sql(" in b for b in blocks)
+    monkeypatch.chdir(demo_warehouse.parent.parent)  # where `auditor demo` leaves demo-output/
+    monkeypatch.delenv("AUDITOR_WAREHOUSE", raising=False)
+    # One session, as a reader would type them one after the other.
+    test = doctest.DocTestParser().get_doctest("\n".join(blocks), {}, "README.md", str(PROJECT_ROOT / "README.md"), 0)
+    assert len(test.examples) >= 8
+    failures: list[str] = []
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    outcome = runner.run(test, out=failures.append, clear_globs=False)
+    assert outcome.failed == 0, "".join(failures)
+    # The examples close what they open.
+    assert test.globs["wh"].closed
