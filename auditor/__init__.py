@@ -19,12 +19,13 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "open"]
 
 
-def open(path: str | os.PathLike[str] | None = None) -> WarehouseReader:  # noqa: A001 - auditor.open reads as intended
+def open(path: str | os.PathLike[str] | None = None) -> WarehouseReader:
     """The warehouse at PATH pinned at its last commit, for reading from Python (``auditor.api.WarehouseReader``).
 
     PATH None: ``$AUDITOR_WAREHOUSE``, else ``./warehouse``, as the command line.
     Use it in a ``with`` block, or ``close()`` it, so that writers may delete the files commits replaced.
     """
-    from auditor.api import open_warehouse  # DuckDB and pyarrow load on first use, not on import
+    # DuckDB and pyarrow load here, on first use, not on import.
+    from auditor.api import open_warehouse
 
     return open_warehouse(path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
 
@@ -143,7 +143,7 @@ class WarehouseReader:
         con = self._connection()
         return con.sql(query, params=params or None)
 
-    def refresh(self) -> WarehouseReader:
+    def refresh(self) -> Self:
         """Move to the warehouse's latest commit (LazyFrames made before keep theirs); returns the reader."""
         self._check_open()
         snapshot = self._pin()
@@ -159,7 +159,7 @@ class WarehouseReader:
         self._closed = True
         self._finalizer()
 
-    def __enter__(self) -> WarehouseReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
