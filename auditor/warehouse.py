@@ -644,15 +644,26 @@ class Warehouse:
         referenced (of a run killed or failed before its commit) always go. Never waits.
         """
         manifest = self.manifest()
+        referenced, retired = manifest.referenced(), set(manifest.retired)
+        replaced = []
+        for table in TABLES:
+            folder = self.root / table
+            if not folder.is_dir():
+                continue
+            for path in folder.rglob("*"):
+                rel = path.relative_to(self.root).as_posix()
+                if rel in retired:
+                    replaced.append(path)
+                elif path.is_file() and rel not in referenced:
+                    path.unlink()
+        # Held exclusively only for the deletions, so that a reader opening meanwhile barely waits.
         with self._without_readers() as alone:
-            keep = manifest.referenced() if alone else manifest.referenced() | set(manifest.retired)
-            for table in TABLES:
-                folder = self.root / table
-                if not folder.is_dir():
-                    continue
-                for path in folder.rglob("*"):
-                    if path.is_file() and path.relative_to(self.root).as_posix() not in keep:
-                        path.unlink()
+            if alone:
+                for path in replaced:
+                    path.unlink(missing_ok=True)
+        for table in TABLES:
+            folder = self.root / table
+            if folder.is_dir():
                 for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
                     with contextlib.suppress(OSError):
                         sub.rmdir()
