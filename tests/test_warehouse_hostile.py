@@ -140,6 +140,28 @@ def test_a_read_only_warehouse_refuses_writers_in_one_line_and_serves_readers(sh
     assert not (shared_dir / "new-wh").exists()
 
 
+def test_a_reader_who_cannot_create_the_readers_lock_is_told_and_still_served(shared_dir: Path) -> None:
+    wh = Warehouse.open(shared_dir / "wh", create=True)
+    ingest(wh, [_small_log(shared_dir / "day1.jsonl")])
+    # A warehouse no writer has touched since readers' locks came in, owned by another user.
+    (shared_dir / "wh" / ".readers").unlink()
+    home = shared_dir / "home"
+    home.mkdir()
+    home.chmod(0o777)
+    if os.geteuid() != 0:
+        (shared_dir / "wh").chmod(0o555)
+    query = ["sql", "-w", str(shared_dir / "wh"), "-f", "csv", "SELECT count(*) AS n FROM events"]
+    (before,) = _run_as_reader([query], home)
+    assert before["exit"] == 0 and before["stdout"].splitlines() == ["n", "10"], before
+    assert before["stderr"].count("\n") == 1 and before["stderr"].startswith("auditor: warning: cannot open "), before
+    assert "may delete files it reads" in before["stderr"]
+    if os.geteuid() != 0:
+        (shared_dir / "wh").chmod(0o755)
+    ingest(wh, [_small_log(shared_dir / "day2.jsonl", day=2)])  # any writer creates it
+    (after,) = _run_as_reader([query], home)
+    assert after["exit"] == 0 and after["stdout"].splitlines() == ["n", "20"] and after["stderr"] == "", after
+
+
 # -- 10: the disk fills up ---------------------------------------------------------------------
 
 # Runs auditor with a limit on the size of any file it writes (RLIMIT_FSIZE): the kernel then
