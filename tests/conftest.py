@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import budget  # noqa: F401  (the hypothesis profile for every test)
 from auditor.cli import cli
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

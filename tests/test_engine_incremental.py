@@ -15,7 +15,8 @@ from pathlib import Path
 import hypothesis.strategies as st
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
+from budget import examples
 
 import reference
 from auditor.audit import restart
@@ -111,7 +112,7 @@ def split(draw):
     return events, ents, chunks
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(10))
 @given(case=split())
 def test_incremental_equals_full(tmp_path_factory, case) -> None:
     events, ents, chunks = case

@@ -6,8 +6,9 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from budget import examples
 
 from auditor.ingest import ingest
 from auditor.warehouse import Warehouse
@@ -132,7 +133,7 @@ def _reference(e: dict) -> tuple | None:
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(10))
 @given(runs=st.lists(st.lists(st.tuples(st.sampled_from(["jsonl", "csv"]), st.lists(_events(), max_size=12)), min_size=1, max_size=3), min_size=1, max_size=3))
 def test_ingest_matches_a_plain_reference(tmp_path_factory, runs) -> None:  # noqa: ANN001
     root = tmp_path_factory.mktemp("prop")
