@@ -180,7 +180,14 @@ _DAILY_USAGE = pa.schema(
         pa.field("peak_at", UTC_TS),
         pa.field("seat_limit", pa.int32()),
         pa.field("seconds_over_limit", pa.float64(), nullable=False),
+        pa.field("seconds_at_limit", pa.float64(), nullable=False),
+        # time in use with no entitlement in force
+        pa.field("seconds_unlicensed", pa.float64(), nullable=False),
+        # breaches that start this day
         pa.field("breach_count", pa.int32(), nullable=False),
+        # the day begins inside a breach that started before it: with breach_count, the
+        # breaches overlapping any range of days
+        pa.field("in_breach_at_start", pa.bool_(), nullable=False),
         pa.field("denials", pa.int32(), nullable=False),
         pa.field("sessions", pa.int32(), nullable=False),
         pa.field("distinct_users", pa.int32(), nullable=False),
