@@ -224,7 +224,7 @@ def test_days_carry_a_breach_over_local_midnight_and_time_at_and_without_a_limit
             "beta,Beta,small-business-basic,0,2026-10-01,2026-10-06,Europe/Sofia,am\n"
             "beta,Beta,small-business-basic,1,2026-10-06,,Europe/Sofia,am\n"
             "gamma,Gamma,small-business-basic,0,2026-10-06,,Europe/Sofia,am\n")
-    _, t = audit(tmp_path, svc("acme", 4) + svc("beta", 5) + svc("gamma", 3), ents)
+    wh, t = audit(tmp_path, svc("acme", 4) + svc("beta", 5) + svc("gamma", 3), ents)
     days = {(d["instance"], d["day"].day): (d["seconds_over_limit"], d["breach_count"], d["in_breach_at_start"],
                                             d["seconds_at_limit"], d["seconds_unlicensed"]) for d in t["daily_usage"]}
     assert days == {
@@ -234,6 +234,15 @@ def test_days_carry_a_breach_over_local_midnight_and_time_at_and_without_a_limit
     }
     assert [(b["instance"], b["breach_start"], b["breach_end"]) for b in t["breaches"]] == [
         ("acme", at(12 * 60 + 30), at(13 * 60 + 30)), ("beta", at(12 * 60 + 30), at(13 * 60 + 30))]
+    # A period from 6 Oct holds the second half of each breach: it counts, as the time over the limit does.
+    run_audit(wh, period_from=date(2026, 10, 6), period_to=date(2026, 10, 7))
+    summary = {s["instance"]: (s["status"], s["breach_count"], s["seconds_over_limit"], s["limit_reached"],
+                               s["seconds_in_use"], s["seconds_unlicensed"]) for s in reference.read_table(wh, "instance_summary")}
+    assert summary == {"acme": ("breach", 1, 1800.0, False, 1800.0, 0.0), "beta": ("breach", 1, 1800.0, False, 1800.0, 0.0),
+                       "gamma": ("compliant", 0, 0.0, True, 1800.0, 0.0)}
+    run_audit(wh, period_from=date(2026, 10, 5), period_to=date(2026, 10, 6))
+    gamma = {s["instance"]: s for s in reference.read_table(wh, "instance_summary")}["gamma"]
+    assert (gamma["status"], gamma["limit_reached"], gamma["seconds_unlicensed"]) == ("unlicensed", False, 1800.0)
 
 
 def test_instance_without_entitlement_is_audited_as_unlicensed(tmp_path):
