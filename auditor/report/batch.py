@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditor.audit import ENGINE_VERSION
 from auditor.errors import AuditorError, UsageError
 from auditor.limits import MAX_REPORT_DAYS, check_date
 from auditor.names import name_notes
@@ -135,6 +136,12 @@ def render_reports(
             )
         selected = _select(known, instances)
         state = warehouse.state()
+        if state.audit is not None and state.audit.engine != ENGINE_VERSION:
+            # The per-day tables the verdict reads have another layout.
+            raise NoAuditError(
+                f"the audit's tables in {warehouse.root} were written by another version of auditor; "
+                f"run `auditor audit --warehouse {warehouse.root}` again"
+            )
         catalogue = load_plans(plans) if plans is not None else _stored_catalogue(state)
         if tolerance is None:
             tolerance = state.audit.settings.tolerance if state.audit is not None else timedelta(0)
