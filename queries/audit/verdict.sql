@@ -1,6 +1,6 @@
 -- verdict: each instance's verdict on a period, from per-day facts only. The one statement of the
 -- rules for both its callers: the audit (instance_summary, over the audited period) and the report
--- (each report's period), which define its inputs:
+-- (each report's period). Reads the relations its caller defines:
 --   v_periods(instance, timezone, first_day, end_day, period_start, period_end): one row per instance;
 --     the period is the local days [first_day, end_day), the instants [period_start, period_end);
 --   v_daily: daily_usage rows (instance, day, peak_seats, peak_at, seconds_over_limit, seconds_at_limit,
