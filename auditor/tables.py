@@ -234,7 +234,14 @@ _DAILY_USAGE = pa.schema(
         pa.field("peak_at", UTC_TS),
         pa.field("seat_limit", pa.int32()),
         pa.field("seconds_over_limit", pa.float64(), nullable=False),
+        pa.field("seconds_at_limit", pa.float64(), nullable=False),
+        # time in use with no entitlement in force
+        pa.field("seconds_unlicensed", pa.float64(), nullable=False),
+        # breaches that start this day
         pa.field("breach_count", pa.int32(), nullable=False),
+        # the day begins inside a breach that started before it: with breach_count, the
+        # breaches overlapping any range of days
+        pa.field("in_breach_at_start", pa.bool_(), nullable=False),
         pa.field("denials", pa.int32(), nullable=False),
         pa.field("sessions", pa.int32(), nullable=False),
         pa.field("distinct_users", pa.int32(), nullable=False),
@@ -242,7 +249,7 @@ _DAILY_USAGE = pa.schema(
     ]
 )
 
-#: One row per instance for the audited period.
+#: One row per instance: the verdict on the audited period (queries/audit/verdict.sql).
 _INSTANCE_SUMMARY = pa.schema(
     [
         pa.field("instance", pa.string(), nullable=False),
@@ -256,9 +263,14 @@ _INSTANCE_SUMMARY = pa.schema(
         pa.field("peak_seats", pa.int64(), nullable=False),
         pa.field("peak_at", UTC_TS),
         pa.field("p95_seats", pa.int64(), nullable=False),
+        pa.field("seconds_in_use", pa.float64(), nullable=False),
         pa.field("seconds_over_limit", pa.float64(), nullable=False),
+        pa.field("seconds_unlicensed", pa.float64(), nullable=False),
+        # the breaches overlapping the period
         pa.field("breach_count", pa.int32(), nullable=False),
         pa.field("denials", pa.int32(), nullable=False),
+        # seats in use equalled the limit in force at some instant
+        pa.field("limit_reached", pa.bool_(), nullable=False),
         pa.field("status", pa.string(), nullable=False),
         pa.field("recommended_seat_limit", pa.int64(), nullable=False),
         pa.field("recommended_extra_sessions", pa.int64()),

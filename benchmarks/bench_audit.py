@@ -165,7 +165,7 @@ def instrumented(wh_path: Path) -> None:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
-FLOAT_TOLERANCE = 1e-6  # seconds: duration_s and seconds_over_limit
+FLOAT_TOLERANCE = 1e-6  # seconds: duration_s and the seconds_* columns
 PLAIN_RUNS = 3  # the plain sweep takes a fraction of a second on a subset: the median of three
 
 
@@ -303,8 +303,9 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
         days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
         edges = [midnight_us(d, zone) for d in days] + [midnight_us(last_day + timedelta(days=1), zone)]
         n = len(days)
-        peak, peak_at, over = [0] * n, [None] * n, [0] * n
+        peak, peak_at, over, at_limit, unlicensed = [0] * n, [None] * n, [0] * n, [0] * n, [0] * n
         breach_count, denial_count, sessions = [0] * n, [0] * n, [0] * n
+        carried = [False] * n
         users: list[set] = [set() for _ in days]
         devices: list[set] = [set() for _ in days]
         for a, b, level, limit in steps:  # a piece counts in every day it overlaps
@@ -316,9 +317,16 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
                     peak[i], peak_at[i] = level, lo
                 if over_limit:
                     over[i] += min(b, edges[i + 1]) - lo
+                elif limit is None:
+                    unlicensed[i] += min(b, edges[i + 1]) - lo
+                elif level == limit:
+                    at_limit[i] += min(b, edges[i + 1]) - lo
                 i += 1
         for br in breaches:
-            breach_count[bisect.bisect_right(edges, br[0]) - 1] += 1
+            first_i = bisect.bisect_right(edges, br[0]) - 1
+            breach_count[first_i] += 1
+            for i in range(first_i + 1, bisect.bisect_right(edges, br[1] - 1)):  # the days it runs into
+                carried[i] = True
         for t in denials:
             denial_count[bisect.bisect_right(edges, t) - 1] += 1
         for s, e, _, user, device in segs:
@@ -334,7 +342,8 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
             if not sessions[i] and not denial_count[i]:
                 continue  # daily_usage holds only days with a counted session in use or a refused login
             daily_out.append((inst, d, peak[i], peak_at[i], limit_at(ents, ent_starts, edges[i + 1] - 1),
-                              over[i] / 1e6, breach_count[i], denial_count[i], sessions[i],
+                              over[i] / 1e6, at_limit[i] / 1e6, unlicensed[i] / 1e6, breach_count[i], carried[i],
+                              denial_count[i], sessions[i],
                               len(users[i]), len(devices[i])))
     return {"usage_steps": steps_out, "breaches": breaches_out, "daily_usage": daily_out}
 
@@ -347,7 +356,8 @@ ENGINE_ROWS = {
                 "epoch_us(peak_at), seat_limit, max_excess "
                 "FROM breaches WHERE list_contains($names, instance) ORDER BY instance, breach_start",
     "daily_usage": "SELECT instance, day, peak_seats, epoch_us(peak_at), seat_limit, seconds_over_limit, "
-                   "breach_count, denials, sessions, distinct_users, distinct_devices "
+                   "seconds_at_limit, seconds_unlicensed, breach_count, in_breach_at_start, denials, sessions, "
+                   "distinct_users, distinct_devices "
                    "FROM daily_usage WHERE list_contains($names, instance) ORDER BY instance, day",
 }
 

@@ -140,3 +140,19 @@ def test_a_service_that_never_pauses_is_found_in_a_few_statements(tmp_path, monk
     # Three nights, each restarting svc at its first event: a few statements each, not one
     # per segment chained before the new data (some 70 on the last night).
     assert statements.count("audit/covering") <= 3 * 4
+
+
+def test_a_breach_carried_over_midnight_is_kept_when_the_next_day_is_reaudited(tmp_path) -> None:
+    # 4 seats against 3 from 23:30 to 00:30 in Sofia (5 Oct 20:30Z to 21:30Z). The next night's
+    # events fall later on 6 Oct local, so the re-audit recomputes that day from its stored
+    # rows: the breach that started the day before must still mark it.
+    t0 = datetime(2026, 10, 5, 20, 30, tzinfo=timezone.utc)
+    first = [{"ts": t0 + timedelta(minutes=m), "instance": "acme", "event": "request", "session_id": "svc",
+              "seats": 4, "user": "robot"} for m in range(0, 60, 10)]
+    first.append({"ts": t0 + timedelta(hours=1), "instance": "acme", "event": "logout", "session_id": "svc", "seats": 4})
+    later = [{"ts": t0 + timedelta(hours=10, minutes=m), "instance": "acme", "event": kind, "session_id": "day",
+              "seats": 1, "user": "ann"} for m, kind in ((0, "login"), (30, "logout"))]
+    ents = [("acme", date(2026, 10, 1), None, "Europe/Sofia", 0)]
+    check_incremental_equals_full(tmp_path, first + later, ents, [first, later])
+    days = {d["day"]: d for d in snapshot(Warehouse(tmp_path / "wh"))["daily_usage"]}
+    assert (days[date(2026, 10, 6)]["in_breach_at_start"], days[date(2026, 10, 6)]["breach_count"]) == (True, 0)

@@ -37,9 +37,9 @@ DAY_STEPS = (
     "audit/daily_levels", "audit/out_sessions", "audit/out_usage_steps", "audit/out_breaches",
     "audit/out_daily_usage", "audit/out_daily_levels", "audit/out_session_state",
 )
-#: The period's verdict per instance.
-SUMMARY_STEPS = ("audit/period_days", "audit/summary_daily", "audit/summary_levels", "audit/instance_summary",
-                 "audit/out_instance_summary")
+#: The verdict on the audited period per instance: its inputs (v_*), the verdict, instance_summary's rows.
+SUMMARY_STEPS = ("audit/period_days", "audit/summary_periods", "audit/summary_daily", "audit/summary_levels",
+                 "audit/summary_entitlements", "audit/verdict", "audit/out_instance_summary")
 DEFAULT_MEMORY_LIMIT = "3000MB"
 #: Names another limit for DuckDB's memory in the audit (beyond it DuckDB spills to disk).
 MEMORY_LIMIT_ENV = "AUDITOR_MEMORY_LIMIT"
@@ -101,9 +101,12 @@ def run_rest(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime) -
 
 def run_summary(con: duckdb.DuckDBPyConnection, period_from: object, period_to: object, tolerance: timedelta) -> None:
     """instance_summary's rows for the audited period."""
-    params = {"period_from": period_from, "period_to": period_to, "tolerance_us": microseconds(tolerance)}
+    params = {
+        "audit/summary_periods": {"period_from": period_from, "period_to": period_to},
+        "audit/verdict": {"tolerance_us": microseconds(tolerance)},
+    }
     for name in SUMMARY_STEPS:
-        run_query(con, name, params if name == "audit/instance_summary" else None)
+        run_query(con, name, params.get(name))
 
 
 def follow_expiry_chains(con: duckdb.DuckDBPyConnection) -> np.ndarray:

@@ -14,23 +14,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditor.audit import ENGINE_VERSION
 from auditor.errors import AuditorError, UsageError
 from auditor.limits import MAX_REPORT_DAYS, check_date
 from auditor.names import name_notes
 from auditor.plans import PlanCatalogue, load_plans, parse_plans
 from auditor.policy import DEFAULT_POLICY
 from auditor.report.charts import render_charts
-from auditor.report.context import (
-    BreachRow,
-    ChartImage,
-    ReportContext,
-    build_figures,
-    build_reports,
-    policy_facts,
-    register_scope,
-    rows,
-    scope_for,
-)
+from auditor.report.build import build_figures, build_reports, policy_facts, register_scope, rows, scope_for
+from auditor.report.context import BreachRow, ChartImage, ReportContext
 from auditor.report.email import build_message, content_ids
 from auditor.report.filenames import OVERVIEW_FILE, safe_name
 from auditor.report.overview import render_overview
@@ -144,8 +136,15 @@ def render_reports(
             )
         selected = _select(known, instances)
         state = warehouse.state()
+        if state.audit is not None and state.audit.engine != ENGINE_VERSION:
+            # The per-day tables the verdict reads have another layout.
+            raise NoAuditError(
+                f"the audit's tables in {warehouse.root} were written by another version of auditor; "
+                f"run `auditor audit --warehouse {warehouse.root}` again"
+            )
         catalogue = load_plans(plans) if plans is not None else _stored_catalogue(state)
-        tolerance_s = tolerance.total_seconds() if tolerance is not None else _stored_tolerance(state)
+        if tolerance is None:
+            tolerance = state.audit.settings.tolerance if state.audit is not None else timedelta(0)
         data_range = rows(con, "report/data_range")[0]
         first_ts, last_ts = data_range["first_ts"], data_range["last_ts"]
         scopes = [
@@ -154,7 +153,7 @@ def render_reports(
         ]
         register_scope(con, scopes)
         stems = {name: safe_name(name) for name in known}
-        figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s, name_notes(known))
+        figures = build_figures(con, scopes, known, stems, catalogue, tolerance, name_notes(known))
         # the policy the audit judged with, not today's defaults
         facts = policy_facts(state.audit.policy if state.audit is not None else DEFAULT_POLICY)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -232,10 +231,6 @@ def _stored_catalogue(state: PipelineState) -> PlanCatalogue:
     if state.audit_inputs.plans_toml is not None:
         return parse_plans(state.audit_inputs.plans_toml.encode("utf-8"), "the plan catalogue stored by the last audit")
     return load_plans(None)
-
-
-def _stored_tolerance(state: PipelineState) -> float:
-    return state.audit.settings.tolerance.total_seconds() if state.audit is not None else 0.0
 
 
 def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str | None) -> ReportResult:
