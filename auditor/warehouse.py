@@ -338,11 +338,10 @@ class Warehouse:
 
     def partitions(self, table: str, manifest: Manifest | None = None) -> dict[str, Path]:
         """The current files of TABLE by partition key, in partition order."""
-        parts = (manifest or self.manifest()).tables.get(table, {})
-        return {key: self.root / rel for key, rel in sorted(parts.items())}
+        return Snapshot(self.root, manifest or self.manifest()).partitions(table)
 
     def files(self, table: str, manifest: Manifest | None = None) -> list[Path]:
-        return list(self.partitions(table, manifest).values())
+        return Snapshot(self.root, manifest or self.manifest()).files(table)
 
     def state(self) -> PipelineState:
         """What the stages owe each other, as last committed."""
