@@ -248,8 +248,10 @@ def _report_scope(warehouse: Warehouse) -> tuple[set[str], dict[str, str]]:
 
 def _full_audit_needed(state: PipelineState, entitlements: Path | None, plans: Path | None) -> bool:
     """Whether to audit everything: never audited yet (by this engine), or an input file differs from the one last audited with."""
-    if state.pending_audit and (state.audit is None or state.audit.engine != ENGINE_VERSION):
-        return True  # reaudit_pending would audit everything: say so in the record
+    if state.audit is not None and state.audit.engine != ENGINE_VERSION:
+        return True  # tables written by another version: its reports cannot be read
+    if state.pending_audit and state.audit is None:
+        return True  # never audited: reaudit_pending would audit everything; say so in the record
     used = state.audit_inputs
     for given, sha in ((entitlements, used.entitlements_sha256), (plans, used.plans_sha256)):
         if given is not None and sha256_file(given) != sha:

@@ -17,6 +17,7 @@ import pytest
 from nightly_fixtures import ACME, BOLT, ENTITLEMENTS_CHANGED, day_events, write_day, write_entitlements
 
 from auditor import nightly, nightly_files
+from auditor.audit import ENGINE_VERSION
 from auditor.errors import AuditorError, UsageError
 from auditor.nightly import NightlyFailedError, run_nightly
 from auditor.report import batch
@@ -391,3 +392,16 @@ def test_the_first_night_under_a_new_folder_name_rule_renders_every_report(site)
     write_day(site["logs"], 3)  # acme only
     rendered = {p.relative_to(site["reports"]).parts[0] for p in night(site).report_paths if p.suffix == ".html"}
     assert {ACME, BOLT} <= rendered
+
+
+def test_a_night_after_an_engine_change_audits_everything_even_with_nothing_new(site) -> None:
+    write_day(site["logs"], 1)
+    night(site)
+    wh = Warehouse.open(site["wh"])
+    with wh.transaction() as tx:  # tables as an older version of the audit wrote them
+        assert tx.state.audit is not None
+        tx.state.audit = dataclasses.replace(tx.state.audit, engine=tx.state.audit.engine - 1)
+    rec = night(site).record
+    assert (rec.audit_mode, rec.files_ingested, rec.status) == ("full", 0, "ok")
+    assert wh.state().audit.engine == ENGINE_VERSION
+    assert night(site).record.audit_mode == "none"
