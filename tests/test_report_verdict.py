@@ -174,6 +174,8 @@ def test_a_tolerance_changes_the_recommendation_in_the_summary_and_the_report(de
     assert (peaky["recommended_seat_limit"], peaky["recommended_extra_sessions"], peaky["status"]) == (2, 0, "breach")
     _statuses, page = report(tolerant, tmp_path / "tolerant", "peaky")  # the audit's tolerance
     assert "you need" not in page.ids["recommendation"] and "We recommend adding" not in page.ids["recommendation"]
+    assert "were exceeded for 10 min in the period, within the 15 min over the limit we accept" in page.ids["recommendation"]
+    assert "to spare" not in page.ids["recommendation"]
     _statuses, page = report(tolerant, tmp_path / "strict", "peaky", tolerance=timedelta(0))
     assert "you need 4 concurrent sessions" in page.ids["recommendation"]
 
