@@ -16,24 +16,21 @@ limit and the UTC instants resolved, so that later audits reuse them.
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import duckdb
 import pyarrow as pa
 
+from auditor import timezones
 from auditor.errors import UsageError
 from auditor.limits import MAX_PLAN_SESSIONS, check_date
 from auditor.plans import PlanCatalogue
-from auditor.queries import run_query
-from auditor.schema import ENTITLEMENTS
+from auditor.tables import ENTITLEMENTS
 
 COLUMNS = ("instance", "customer", "plan", "extra_sessions", "valid_from", "valid_to", "timezone", "account_manager")
 #: What a caller passes to accept a file without rows (the CLI's flag has the same name).
@@ -61,16 +58,11 @@ class Entitlement:
 
     @property
     def valid_from_ts(self) -> datetime:
-        return local_midnight(self.valid_from, self.timezone)
+        return timezones.local_midnight(self.valid_from, self.timezone)
 
     @property
     def valid_to_ts(self) -> datetime | None:
-        return None if self.valid_to is None else local_midnight(self.valid_to, self.timezone)
-
-
-def local_midnight(day: date, tz: str) -> datetime:
-    """The UTC instant at which DAY begins in time zone TZ."""
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+        return None if self.valid_to is None else timezones.local_midnight(self.valid_to, self.timezone)
 
 
 def load_entitlements(
@@ -85,32 +77,6 @@ def load_entitlements(
     except OSError as exc:
         raise EntitlementsFileError(f"cannot read the entitlements file {path}: {exc.strerror or exc}") from None
     return parse_entitlements(raw, str(path), plans, allow_empty=allow_empty), hashlib.sha256(raw).hexdigest()
-
-
-@functools.cache
-def engine_time_zones() -> frozenset[str]:
-    """The time zone names DuckDB's ICU knows (the audit's statements convert with them)."""
-    con = duckdb.connect()
-    try:
-        return frozenset(row[0] for row in run_query(con, "entitlements_time_zones").fetchall())
-    finally:
-        con.close()
-
-
-def known_time_zone(name: str) -> bool:
-    """Whether both the audit (DuckDB's ICU) and the reports (Python's zoneinfo) know NAME.
-
-    Each accepts names the other does not (zoneinfo reads any file under its
-    zone directory, such as ``localtime`` or ``posix/Europe/Sofia``): a zone
-    only one of them knows would fail a later stage.
-    """
-    if name not in engine_time_zones():
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def parse_entitlements(
@@ -184,7 +150,7 @@ def _parse_row(cells: dict[str, str], where: str, line: int) -> Entitlement:
     if valid_to is not None and valid_to <= valid_from:
         raise EntitlementsFileError(f"{where}: valid_to {valid_to} is not after valid_from {valid_from}")
     tz = cells["timezone"] or "UTC"
-    if not known_time_zone(tz):
+    if not timezones.is_known(tz):
         raise EntitlementsFileError(
             f"{where}: unknown time zone {tz!r}; use an IANA name such as Europe/Sofia, or leave it empty for UTC"
         ) from None
@@ -268,7 +234,7 @@ def to_arrow(rows: list[Entitlement]) -> pa.Table:
             }
             for r in rows
         ],
-        schema=ENTITLEMENTS,
+        schema=ENTITLEMENTS.schema,
     )
 
 

@@ -115,7 +115,6 @@ def warehouse_name_notes(warehouse: Warehouse, names: Iterable[str]) -> dict[str
     entitlements and the manifest's record of instances ingested since the last
     audit, not from a scan of the events.
     """
-    from auditor.ingest.pipeline import PENDING_AUDIT
     from auditor.queries import run_query
 
     names = list(names)
@@ -123,10 +122,10 @@ def warehouse_name_notes(warehouse: Warehouse, names: Iterable[str]) -> dict[str
         return {}
     con = warehouse.connect()
     try:
-        known = {row[0] for row in run_query(con, "names_known_instances").fetchall()}
+        known = {row[0] for row in run_query(con, "ingest/known_instances").fetchall()}
     finally:
         con.close()
-    known |= set(warehouse.meta().get(PENDING_AUDIT) or {})
+    known |= set(warehouse.state().pending_audit)
     return name_notes(names, known)
 
 

@@ -1,73 +1,46 @@
 """The nightly batch: ingest what is new, re-audit what it changes, re-render what that affects.
 
-Each stage commits on its own, atomically. What a later stage still owes is kept
-in the manifest's meta and committed before that stage starts, so a run killed
-anywhere leaves the work in the warehouse for the next run to finish:
-
-- ``pending_audit`` (written by ingest with the events, cleared by the audit with
-  its results): the instances and time spans whose audit is out of date;
-- ``reports_pending`` (written here before the audit, cleared with the run record
-  once the reports are rendered): the instances whose reports are out of date.
+Each stage commits on its own, atomically, and records what a later stage owes
+in the same commit as the data that makes it owed (auditor/state.py): ingest the
+events with ``pending_audit``; the audit its results with the reports they make
+stale (``reports_owed``) and the breaches they add (``breaches_unannounced``);
+the run record clears those once the reports are rendered and the breaches
+counted. A run killed anywhere leaves the work for the next run to finish.
 
 The whole run holds the warehouse's write lock (re-entrant, so the stages' own
 transactions take it again), and a second run on the same warehouse stops at
 once. flock is released by the kernel when its holder dies, so a lock left by a
 killed run is free; the run that takes it over says so.
-
-Test hook: ``AUDITOR_FAIL_AT`` = ``after-ingest`` | ``mid-audit`` | ``after-audit`` |
-``mid-report`` makes the run fail at that point (after the ingest committed; inside
-the audit, after it wrote its files and before it commits; right after the audit
-committed; after the first report of the run was written) so that the tests can show
-the next run finishing the work.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import re
 import time
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from auditor import nightly_files
 from auditor.audit import ENGINE_VERSION
 from auditor.errors import AuditorError, InputFileError, UsageError
+from auditor.files import new_run_id, sha256_file
 from auditor.limits import InputBounds
 from auditor.queries import run_query
-from auditor.runlog import RunRecord, append_run, new_run_id
-from auditor.warehouse import LOCK_FILE, Warehouse
-
-FAIL_AT_ENV = "AUDITOR_FAIL_AT"
-FAIL_POINTS = ("after-ingest", "mid-audit", "after-audit", "mid-report")
-
-#: meta key of the instances whose reports are out of date: {"all": bool, "instances": [...]}
-REPORTS_PENDING = "reports_pending"
-#: meta key of the last completed render: {"dir": path, "periods": {time zone: period key}}
-REPORTS_RENDERED = "reports_rendered"
-#: meta key of the new breaches no successful run has counted yet: [[instance, breach_start], ...]
-BREACHES_UNANNOUNCED = "breaches_unannounced"
-#: meta key written by ingest, cleared by the audit: {instance: [min_ts, max_ts]}
-PENDING_AUDIT = "pending_audit"
+from auditor.runlog import RunRecord, append_run
+from auditor.state import PipelineState, ReportsOwed, ReportsRendered
+from auditor.warehouse import Warehouse
 
 
 class NightlyFailedError(AuditorError):
     """A stage of the nightly run failed; what it owes stays pending for the next run."""
 
 
-class InjectedFailure(AuditorError):
-    """Raised by the ``AUDITOR_FAIL_AT`` test hook."""
-
-
 @dataclass
 class NightlyResult:
     record: RunRecord
     report_paths: list[Path] = field(default_factory=list)
-    #: the holder named in a lock left by a run that died, which this run took over
+    #: the lock left by a run that died, which this run took over (as the lock file named it)
     took_over_from: str | None = None
     #: paths under --logs that could not be read (each with why), logged in ingest_log
     skipped: list[tuple[Path, str]] = field(default_factory=list)
@@ -92,8 +65,7 @@ def run_nightly(
     logs = Path(logs)
     if not logs.is_dir():
         raise InputFileError(f"--logs {logs} is not a directory; name the folder the connection logs arrive in")
-    fail_at = _fail_point()
-    stale = _dead_lock_holder(warehouse)
+    stale = warehouse.dead_lock_owner()
     with warehouse.lock():
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
@@ -105,29 +77,27 @@ def run_nightly(
             logs=str(logs.absolute()),
             reports_dir=str(Path(reports).absolute()) if reports is not None else None,
         )
-        result = NightlyResult(record, took_over_from=stale)
+        result = NightlyResult(record, took_over_from=stale.text().strip() if stale else None)
         stage = "ingest"
         try:
             result.skipped = _ingest_stage(warehouse, logs, record, progress, bounds)
             stage = "audit"
-            if fail_at == "after-ingest":
-                raise InjectedFailure(f"{FAIL_AT_ENV}=after-ingest")
-            _audit_stage(warehouse, record, entitlements, plans, fail_at, allow_empty_entitlements)
+            _audit_stage(warehouse, record, entitlements, plans, allow_empty_entitlements)
             stage = "report"
             rendered = None
             if reports is not None:
-                result.report_paths, rendered = _report_stage(warehouse, Path(reports), record, fail_at == "mid-report")
+                result.report_paths, rendered = _report_stage(warehouse, Path(reports), record)
             stage = "record"
-            # New breaches count in the first run that finishes: a run that died after its
-            # audit committed leaves them to the next, which still exits 3 for them.
-            record.new_breaches = len(warehouse.meta().get(BREACHES_UNANNOUNCED) or [])
-            _finish(record, clock)
             with warehouse.transaction() as tx:
+                # New breaches count in the first run that finishes: a run that died after its
+                # audit committed leaves them to the next, which still exits 3 for them.
+                record.new_breaches = len(tx.state.breaches_unannounced)
+                _finish(record, clock)
                 append_run(tx, record)
-                tx.meta.pop(BREACHES_UNANNOUNCED, None)
+                tx.state.breaches_unannounced = frozenset()
                 if rendered is not None:
-                    tx.meta.pop(REPORTS_PENDING, None)
-                    tx.meta[REPORTS_RENDERED] = rendered
+                    tx.state.reports_owed = ReportsOwed()
+                    tx.state.reports_rendered = rendered
         except Exception as exc:
             record.status, record.failed_stage, record.error = "failed", stage, _one_line(exc)
             _finish(record, clock)
@@ -195,82 +165,59 @@ def _audit_stage(
     record: RunRecord,
     entitlements: Path | None,
     plans: Path | None,
-    fail: str | None,
     allow_empty_entitlements: bool = False,
 ) -> None:
-    from auditor import audit
+    """Audit what is pending (everything when needed), owing the reports it makes stale in its commit."""
+    from auditor.audit import reaudit_pending, run_audit
 
-    pending = dict(warehouse.meta().get(PENDING_AUDIT) or {})
-    full = _full_audit_needed(warehouse, entitlements, plans, bool(pending))
-    if not pending and not full:
+    state = warehouse.state()
+    full = _full_audit_needed(state, entitlements, plans)
+    if not state.pending_audit and not full:
         return
-    touched = sorted(pending)
-    # The reports these changes make stale are owed from now on, whatever happens next.
-    _owe_reports(warehouse, touched, everything=full)
-
-    def owe_changed(meta: dict[str, Any], changed: audit.AuditResult) -> None:
-        # The audit may also change instances without new events (a session of theirs
-        # that was `open` has now ended): their reports are owed in the same commit as
-        # the results, so no crash can leave those reports stale.
-        meta[REPORTS_PENDING] = _owed_with(meta, changed.instances, everything=full)
-        unannounced = {tuple(b) for b in meta.get(BREACHES_UNANNOUNCED) or []}
-        unannounced |= {(name, start.isoformat()) for name, start in changed.new_breaches}
-        meta[BREACHES_UNANNOUNCED] = [list(b) for b in sorted(unannounced)]
-
+    touched = sorted(state.pending_audit)
     t = time.perf_counter()
-    with _commit_fails(warehouse) if fail == "mid-audit" else contextlib.nullcontext():
+    with warehouse.transaction() as tx:
         if full:
             record.audit_mode = "full"
-            result = audit.run_audit(warehouse, entitlements=entitlements, plans=plans, on_commit=owe_changed,
-                                     allow_empty_entitlements=allow_empty_entitlements)
+            result = run_audit(warehouse, entitlements=entitlements, plans=plans,
+                               allow_empty_entitlements=allow_empty_entitlements, tx=tx)
         else:
             record.audit_mode = "incremental"
-            result = audit.reaudit_pending(warehouse, on_commit=owe_changed)
+            result = reaudit_pending(warehouse, tx=tx)
+        # The audit may also change instances without new events (a session of theirs that
+        # was open has now ended): their reports are owed in the same commit as the results.
+        tx.state.reports_owed = tx.state.reports_owed.adding(result.instances, everything=full)
+        tx.state.breaches_unannounced |= frozenset(result.new_breaches)
     record.audit_s = time.perf_counter() - t
-    if fail == "after-audit":
-        raise InjectedFailure(f"{FAIL_AT_ENV}=after-audit")
     record.instances_touched = sorted(set(touched) | set(result.instances)) if full else touched
 
 
-def _report_stage(
-    warehouse: Warehouse, out_dir: Path, record: RunRecord, fail: bool
-) -> tuple[list[Path], dict[str, Any] | None]:
+def _report_stage(warehouse: Warehouse, out_dir: Path, record: RunRecord) -> tuple[list[Path], ReportsRendered | None]:
     """Render what is owed; returns the paths written and what to remember as rendered (None: nothing)."""
     from auditor.names import skeleton
     from auditor.report import render_reports
     from auditor.report.filenames import OVERVIEW_FILE, RULE_VERSION
 
-    meta = warehouse.meta()
-    owed = meta.get(REPORTS_PENDING) or {"all": False, "instances": []}
-    last = meta.get(REPORTS_RENDERED) or {}
+    state = warehouse.state()
+    owed = state.reports_owed
     known, periods = _report_scope(warehouse)
     if not known:
         return [], None  # nothing audited yet, nothing to report on
-    rendered = {"dir": str(out_dir.absolute()), "periods": periods, "file_names": RULE_VERSION}
+    rendered = ReportsRendered(str(out_dir.absolute()), periods, RULE_VERSION)
     # Every report is owed when the folder is new to us, when the default period moved
     # (a month became complete: the unchanged instances need the new month too), or when
     # the rule for folder names changed (the overview must not link to missing reports).
-    everything = bool(owed["all"]) or last != rendered or not (out_dir / OVERVIEW_FILE).is_file()
+    everything = owed.everything or state.reports_rendered != rendered or not (out_dir / OVERVIEW_FILE).is_file()
     instances = None
     if not everything:
         # An instance whose name looks like a changed one's gains or loses its look-alike note.
-        changed = set(owed["instances"]) & known
+        changed = owed.instances & known
         looks = {skeleton(name) for name in changed}
         instances = sorted(changed | {name for name in known if skeleton(name) in looks})
     if instances == []:
         return [], rendered
-    calls = 0
-
-    def progress(_message: str) -> None:
-        # Called for each report and before the overview: by the second call at
-        # least the first report has been written.
-        nonlocal calls
-        calls += 1
-        if fail and calls == 2:
-            raise InjectedFailure(f"{FAIL_AT_ENV}=mid-report")
-
     t = time.perf_counter()
-    result = render_reports(warehouse, out_dir, instances=instances, progress=progress)
+    result = render_reports(warehouse, out_dir, instances=instances)
     record.report_s = time.perf_counter() - t
     record.reports_rendered = len(result.reports)
     return result.paths(), rendered
@@ -286,8 +233,8 @@ def _report_scope(warehouse: Warehouse) -> tuple[set[str], dict[str, str]]:
 
     con = warehouse.connect()
     try:
-        first_ts, last_ts = run_query(con, "report_data_range").fetchone()
-        audited = run_query(con, "report_instances")
+        first_ts, last_ts = run_query(con, "report/data_range").fetchone()
+        audited = run_query(con, "report/instances")
         columns = [d[0] for d in audited.description]
         at_name, at_tz = columns.index("instance"), columns.index("timezone")
         zones = {(row[at_name], row[at_tz] or "UTC") for row in audited.fetchall()}
@@ -299,95 +246,17 @@ def _report_scope(warehouse: Warehouse) -> tuple[set[str], dict[str, str]]:
     return {name for name, _ in zones}, dict(sorted(periods.items()))
 
 
-# -- what the stages owe each other ---------------------------------------------
-
-
-def _owe_reports(warehouse: Warehouse, instances: Sequence[str], *, everything: bool) -> None:
-    meta = warehouse.meta()
-    merged = _owed_with(meta, instances, everything=everything)
-    if merged == meta.get(REPORTS_PENDING):
-        return
-    with warehouse.transaction() as tx:
-        tx.meta[REPORTS_PENDING] = merged
-
-
-def _owed_with(meta: dict[str, Any], instances: Sequence[str], *, everything: bool) -> dict[str, Any]:
-    """META's owed reports with INSTANCES (or EVERYTHING) added."""
-    owed = meta.get(REPORTS_PENDING) or {"all": False, "instances": []}
-    return {"all": bool(owed["all"] or everything), "instances": sorted(set(owed["instances"]) | set(instances))}
-
-
-def _full_audit_needed(warehouse: Warehouse, entitlements: Path | None, plans: Path | None, pending: bool) -> bool:
-    """Whether to audit everything: never audited yet (by this engine), or an input file differs from the one last audited with.
-
-    The audit keeps the SHA-256 of the files it used in ``meta["audit_inputs"]``.
-    """
-    meta = warehouse.meta()
-    if pending and (meta.get("audit") or {}).get("engine") != ENGINE_VERSION:
-        return True  # never audited, or by another version: reaudit_pending would audit everything
-    used = meta.get("audit_inputs") or {}
-    for given, key in ((entitlements, "entitlements_sha256"), (plans, "plans_sha256")):
-        if given is not None and _sha256(given) != used.get(key):
+def _full_audit_needed(state: PipelineState, entitlements: Path | None, plans: Path | None) -> bool:
+    """Whether to audit everything: never audited yet (by this engine), or an input file differs from the one last audited with."""
+    if state.audit is not None and state.audit.engine != ENGINE_VERSION:
+        return True  # tables written by another version: its reports cannot be read
+    if state.pending_audit and state.audit is None:
+        return True  # never audited: reaudit_pending would audit everything; say so in the record
+    used = state.audit_inputs
+    for given, sha in ((entitlements, used.entitlements_sha256), (plans, used.plans_sha256)):
+        if given is not None and sha256_file(given) != sha:
             return True
     return False
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-# -- the test hook ---------------------------------------------------------------
-
-
-def _fail_point() -> str | None:
-    value = os.environ.get(FAIL_AT_ENV) or None
-    if value is not None and value not in FAIL_POINTS:
-        raise UsageError(f"{FAIL_AT_ENV}={value} is not one of {', '.join(FAIL_POINTS)}; unset it for a real run")
-    return value
-
-
-@contextlib.contextmanager
-def _commit_fails(warehouse: Warehouse) -> Iterator[None]:
-    """Make WAREHOUSE's next transaction fail where it would commit: after its files are written."""
-    original: Callable[[], Any] = warehouse.transaction
-
-    @contextlib.contextmanager
-    def failing() -> Iterator[Any]:
-        with original() as tx:
-            yield tx
-            raise InjectedFailure(f"{FAIL_AT_ENV}=mid-audit")
-
-    warehouse.transaction = failing  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del warehouse.transaction
-
-
-# -- small helpers ---------------------------------------------------------------
-
-
-def _dead_lock_holder(warehouse: Warehouse) -> str | None:
-    """The holder a lock file names when that process is gone (its run was killed)."""
-    try:
-        text = (warehouse.root / LOCK_FILE).read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    match = re.match(r"auditor pid (\d+)", text)
-    if not match or _alive(int(match.group(1))):
-        return None
-    return text
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _finish(record: RunRecord, clock: float) -> None:

@@ -23,20 +23,22 @@ class QueryError(AuditorError):
 
 @functools.cache
 def load_query(name: str) -> str:
-    """The text of ``queries/NAME.sql``."""
+    """The text of ``queries/NAME.sql`` (NAME is ``stage/file``, e.g. ``audit/segments``)."""
     path = queries_dir() / f"{name}.sql"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise QueryError(f"no query file {path.name} in {path.parent}") from None
+        raise QueryError(f"no query file {name}.sql in {queries_dir()}") from None
     if not text.strip():
-        raise QueryError(f"query file {path.name} is empty")
+        raise QueryError(f"query file {name}.sql is empty")
     return text
 
 
 def query_names() -> list[str]:
-    """Every packaged query, in a stable order."""
-    return sorted(p.stem for p in queries_dir().glob("*.sql") if p.read_text(encoding="utf-8").strip())
+    """Every packaged query, named as ``load_query`` takes it (``audit/segments``), in a stable order."""
+    root = queries_dir()
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.sql")
+                  if p.read_text(encoding="utf-8").strip())
 
 
 def run_query(

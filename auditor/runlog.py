@@ -8,14 +8,13 @@ rows, and a year of nights is twelve files.
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from auditor.schema import NIGHTLY_RUNS
+from auditor.tables import NIGHTLY_RUNS
 from auditor.warehouse import Transaction, Warehouse, read_table
 
 TABLE = "nightly_runs"
@@ -51,21 +50,12 @@ class RunRecord:
     total_s: float = 0.0
 
 
-def new_run_id(now: datetime) -> str:
-    """A run id that sorts by start time: ``20261129T020000Z-a1b2c3``."""
-    return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def partition_of(record: RunRecord) -> str:
-    return f"month={record.started_at.astimezone(timezone.utc):%Y-%m}"
-
-
 def append_run(tx: Transaction, record: RunRecord) -> None:
     """Add RECORD to ``nightly_runs`` in TX (committed with whatever else TX holds)."""
-    partition = partition_of(record)
+    partition = NIGHTLY_RUNS.partitioning.key(record.started_at)
     current = tx.partitions(TABLE).get(partition)
-    rows = pq.read_table(current, schema=NIGHTLY_RUNS) if current else NIGHTLY_RUNS.empty_table()
-    new = pa.Table.from_pylist([dataclasses.asdict(record)], schema=NIGHTLY_RUNS)
+    rows = pq.read_table(current, schema=NIGHTLY_RUNS.schema) if current else NIGHTLY_RUNS.schema.empty_table()
+    new = pa.Table.from_pylist([dataclasses.asdict(record)], schema=NIGHTLY_RUNS.schema)
     tx.write(TABLE, partition, pa.concat_tables([rows, new]))
 
 

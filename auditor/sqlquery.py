@@ -56,21 +56,23 @@ def run_sql(
         raise QueryFailedError("the query is empty; pass SQL as an argument or '-' to read it from stdin")
     if not unrestricted:
         check_reads_only(query)
-    con = warehouse.connect(confined=not unrestricted)
-    try:
-        cursor = con.execute(query, params or None)
-        if cursor.description is None:
-            return QueryResult([], [])
-        return QueryResult([d[0] for d in cursor.description], cursor.fetchall())
-    except duckdb.PermissionException as exc:
-        raise QueryFailedError(
-            f"the query failed: {_one_line(exc)}; auditor sql reads only the warehouse's tables "
-            "(--unrestricted runs the query with your own file and network access)"
-        ) from None
-    except duckdb.Error as exc:
-        raise QueryFailedError(f"the query failed: {_one_line(exc)}") from None
-    finally:
-        con.close()
+    # The commit it reads keeps its files until the query is done, whatever a nightly run commits meanwhile.
+    with warehouse.reading():
+        con = warehouse.connect(confined=not unrestricted)
+        try:
+            cursor = con.execute(query, params or None)
+            if cursor.description is None:
+                return QueryResult([], [])
+            return QueryResult([d[0] for d in cursor.description], cursor.fetchall())
+        except duckdb.PermissionException as exc:
+            raise QueryFailedError(
+                f"the query failed: {_one_line(exc)}; auditor sql reads only the warehouse's tables "
+                "(--unrestricted runs the query with your own file and network access)"
+            ) from None
+        except duckdb.Error as exc:
+            raise QueryFailedError(f"the query failed: {_one_line(exc)}") from None
+        finally:
+            con.close()
 
 
 def check_reads_only(query: str) -> None:

@@ -7,8 +7,9 @@ Layout (``WAREHOUSE/``)::
     events/date=YYYY-MM-DD/*.parquet
     rejects/run=RUN_ID/*.parquet
     ingest_log/run=RUN_ID/*.parquet
-    ...                            one folder per table in ``auditor.schema.TABLES``
+    ...                            one folder per table in ``auditor.tables.TABLES``
     .lock                          held (flock) by the process writing
+    .readers                       held (shared flock) by every process reading a snapshot
 
 Why a manifest: a run rewrites several partitions of several tables, and a run
 killed at any point must leave the warehouse as it was before or as after it.
@@ -17,6 +18,15 @@ replaces ``manifest.json`` in one atomic rename, and only after that deletes the
 files the old manifest referenced. A crash before the rename leaves orphans that
 the next writer deletes; a crash after it leaves garbage that the next writer
 deletes. Readers only ever see files some manifest committed.
+
+A reader that pins a snapshot (``auditor.open``, ``auditor sql``, ``auditor
+report``) holds ``.readers`` shared for as long as it reads. The files a commit
+replaced are listed in its manifest (``retired``) and deleted only by a writer
+that can take ``.readers`` exclusively without waiting, so an open snapshot
+keeps its files and no writer ever waits for a reader; a later writer deletes
+them once the readers are gone. Files no manifest ever referenced (left by a
+run that failed or was killed before its commit) no reader can be using, so
+they are always deleted.
 
 The rename is the commit point. A failure before it fails the run and leaves the
 warehouse as it was; a failure after it (refreshing ``auditor.duckdb``, deleting
@@ -42,9 +52,8 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -59,12 +68,15 @@ from auditor.errors import (
     WarehouseNotWritableError,
     WarehouseWriteError,
 )
+from auditor.files import write_atomically
 from auditor.queries import load_query
-from auditor.schema import TABLES, duckdb_type
+from auditor.state import PipelineState
+from auditor.tables import TABLES, duckdb_type
 
 MANIFEST_FILE = "manifest.json"
 DUCKDB_FILE = "auditor.duckdb"
 LOCK_FILE = ".lock"
+READERS_FILE = ".readers"
 MANIFEST_FORMAT = 1
 ENV_VAR = "AUDITOR_WAREHOUSE"
 # duckdb-cli from PyPI (1.5.x) cannot read newer storage versions; engineers open
@@ -73,10 +85,14 @@ DUCKDB_STORAGE_VERSION = "v1.5.0"
 #: How long opening a warehouse that another process is creating waits for that
 #: process's lock; creating one takes milliseconds, so a longer hold means it is busy.
 CREATION_WAIT_S = 5.0
+#: How long a reader waits for the readers' lock: a writer holds it exclusively only while it
+#: deletes replaced files, so a longer wait means something is wrong with that writer.
+READERS_WAIT_S = 30.0
 #: errno values that mean "this process may not write here".
 _CANNOT_WRITE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 _PARTITION_RE = re.compile(r"^[A-Za-z0-9_.=-]+$")
+_LOCK_TEXT = re.compile(r"^auditor pid (\d+) since (\S+)$")
 
 
 def default_warehouse_path() -> Path:
@@ -91,13 +107,19 @@ def sql_string(value: str) -> str:
 
 @dataclass
 class Manifest:
+    """The committed state: each table's file per partition key, and what the stages owe each other."""
+
     generation: int = 0
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
+    state: PipelineState = field(default_factory=PipelineState)
+    #: Files earlier manifests referenced and this one does not, not yet known to be deleted:
+    #: a reader may still hold a snapshot that reads them.
+    retired: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": MANIFEST_FORMAT, "generation": self.generation, "tables": self.tables, "meta": self.meta},
+            {"format": MANIFEST_FORMAT, "generation": self.generation, "tables": self.tables, "meta": self.state.to_json(),
+             "retired": list(self.retired)},
             indent=1,
             sort_keys=True,
         )
@@ -108,12 +130,135 @@ class Manifest:
             data = json.loads(text)
             if data.get("format") != MANIFEST_FORMAT:
                 raise ValueError(f"unknown manifest format {data.get('format')!r}")
-            return cls(int(data["generation"]), dict(data["tables"]), dict(data.get("meta") or {}))
+            return cls(int(data["generation"]), dict(data["tables"]), PipelineState.from_json(data.get("meta") or {}),
+                       tuple(str(rel) for rel in data.get("retired") or ()))
         except (ValueError, KeyError, TypeError) as exc:
             raise WarehouseError(f"{where} is damaged ({exc}); restore it from a backup") from None
 
     def referenced(self) -> set[str]:
         return {rel for parts in self.tables.values() for rel in parts.values()}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The files of one committed manifest: what a reader sees, however many commits follow."""
+
+    root: Path
+    manifest: Manifest
+
+    def partitions(self, table: str, since: date | None = None) -> dict[str, Path]:
+        """TABLE's files by partition key, in key order; with SINCE, only the partitions that may hold
+        rows dated SINCE or later (by the table's partition column; undated tables: all)."""
+        partitioning = TABLES[table].partitioning
+        out = {}
+        for key, rel in sorted(self.manifest.tables.get(table, {}).items()):
+            if since is None or partitioning.first_day(key) is None or partitioning.last_day(key) >= since:
+                out[key] = self.root / rel
+        return out
+
+    def files(self, table: str, since: date | None = None) -> list[Path]:
+        return list(self.partitions(table, since).values())
+
+    def register(self, con: duckdb.DuckDBPyConnection, table: str, name: str, *, since: date | None = None,
+                 nothing: bool = False) -> None:
+        """Make NAME a view of TABLE's rows from SINCE on (NOTHING: an empty view with its columns)."""
+        register_files(con, table, name, [] if nothing else self.files(table, since))
+
+    def view_sql(self) -> list[str]:
+        """``CREATE VIEW`` statements for every table, over this snapshot's files."""
+        statements = []
+        for table, declared in TABLES.items():
+            files = self.files(table)
+            if files:
+                listing = ", ".join(sql_string(str(f)) for f in files)
+                body = f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
+            else:
+                columns = ", ".join(
+                    f"CAST(NULL AS {duckdb_type(f.type)}) AS {_quote_ident(f.name)}" for f in declared.schema
+                )
+                body = f"SELECT {columns} WHERE false"
+            statements.append(f"CREATE OR REPLACE VIEW {_quote_ident(table)} AS {body}")
+        return statements
+
+    def check_files(self) -> None:
+        """Raise WarehouseError if a file this snapshot references is missing."""
+        missing = [rel for rel in sorted(self.manifest.referenced()) if not (self.root / rel).is_file()]
+        if missing:
+            raise WarehouseError(
+                f"{self.root} references {len(missing)} missing file(s), first {missing[0]}; restore it from a backup"
+            )
+
+
+def new_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection set up as every auditor connection is: in UTC, no progress bar."""
+    con = duckdb.connect()
+    try:
+        # Day boundaries and casts of TIMESTAMPTZ follow this setting; fix it.
+        con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws its progress bar on stdout even when it is not a terminal; stdout is for data.
+        con.execute("SET enable_progress_bar = false")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def register_files(con: duckdb.DuckDBPyConnection, table: str, name: str, files: list[Path]) -> None:
+    """Make NAME a temp view of the rows of FILES (TABLE's partitions), or an empty one with TABLE's columns."""
+    if files:
+        relation = con.read_parquet([str(f) for f in files], hive_partitioning=False, union_by_name=True)
+    else:
+        relation = con.from_arrow(TABLES[table].schema.empty_table())
+    relation.create_view(name, replace=True)
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    """The process a lock file names: written by the holder, read by whoever finds the lock taken."""
+
+    pid: int
+    since: datetime
+
+    def text(self) -> str:
+        return f"auditor pid {self.pid} since {self.since.isoformat(timespec='seconds')}\n"
+
+    @classmethod
+    def parse(cls, text: str) -> LockOwner | None:
+        match = _LOCK_TEXT.match(text.strip())
+        if not match:
+            return None
+        return cls(int(match.group(1)), datetime.fromisoformat(match.group(2)))
+
+    @property
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+class ReadersHold:
+    """A shared hold on a warehouse's readers' lock (``.readers``).
+
+    While any process holds one, writers keep the files that commits replace
+    (``Manifest.retired``). Released by ``release()``, or by the kernel when the
+    process ends.
+    """
+
+    def __init__(self, fd: int | None) -> None:
+        self._fd = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # the only descriptor of this open file: closing it drops the flock
 
 
 class Warehouse:
@@ -193,31 +338,22 @@ class Warehouse:
 
     def partitions(self, table: str, manifest: Manifest | None = None) -> dict[str, Path]:
         """The current files of TABLE by partition key, in partition order."""
-        parts = (manifest or self.manifest()).tables.get(table, {})
-        return {key: self.root / rel for key, rel in sorted(parts.items())}
+        return Snapshot(self.root, manifest or self.manifest()).partitions(table)
 
     def files(self, table: str, manifest: Manifest | None = None) -> list[Path]:
-        return list(self.partitions(table, manifest).values())
+        return Snapshot(self.root, manifest or self.manifest()).files(table)
 
-    def meta(self) -> dict[str, Any]:
-        return self.manifest().meta
+    def state(self) -> PipelineState:
+        """What the stages owe each other, as last committed."""
+        return self.manifest().state
+
+    def snapshot(self) -> Snapshot:
+        """The files of the current commit."""
+        return Snapshot(self.root, self.manifest())
 
     def view_sql(self, manifest: Manifest | None = None) -> list[str]:
         """``CREATE VIEW`` statements for every table, over the committed files."""
-        manifest = manifest or self.manifest()
-        statements = []
-        for table, schema in TABLES.items():
-            files = self.files(table, manifest)
-            if files:
-                listing = ", ".join(sql_string(str(f)) for f in files)
-                body = f"SELECT * FROM read_parquet([{listing}], hive_partitioning = false, union_by_name = true)"
-            else:
-                columns = ", ".join(
-                    f"CAST(NULL AS {duckdb_type(f.type)}) AS {_quote_ident(f.name)}" for f in schema
-                )
-                body = f"SELECT {columns} WHERE false"
-            statements.append(f"CREATE OR REPLACE VIEW {_quote_ident(table)} AS {body}")
-        return statements
+        return Snapshot(self.root, manifest or self.manifest()).view_sql()
 
     def connect(self, *, confined: bool = False) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with a view per table, in UTC.
@@ -226,14 +362,10 @@ class Warehouse:
         committed files and nothing else, load no extension, and change none of
         its settings.
         """
-        con = duckdb.connect()
+        con = new_connection()
         try:
-            # Day boundaries and casts of TIMESTAMPTZ follow this setting; fix it.
-            con.execute("SET TimeZone = 'UTC'")
-            # DuckDB draws its progress bar on stdout even when it is not a terminal; stdout is for data.
-            con.execute("SET enable_progress_bar = false")
             manifest = self.manifest()
-            self._check_files(manifest)
+            Snapshot(self.root, manifest).check_files()
             views = self.view_sql(manifest)
             self._keep_duckdb_file_current(con, views)
             for statement in views:
@@ -249,13 +381,6 @@ class Warehouse:
             con.close()
             raise
         return con
-
-    def _check_files(self, manifest: Manifest) -> None:
-        missing = [rel for rel in sorted(manifest.referenced()) if not (self.root / rel).is_file()]
-        if missing:
-            raise WarehouseError(
-                f"{self.root} references {len(missing)} missing file(s), first {missing[0]}; restore it from a backup"
-            )
 
     def _keep_duckdb_file_current(self, con: duckdb.DuckDBPyConnection, views: list[str]) -> None:
         """Rewrite ``auditor.duckdb`` if it was not built from VIEWS (the committed files, at this place).
@@ -285,12 +410,83 @@ class Warehouse:
         except duckdb.Error:
             return None
         try:
-            row = con.execute(load_query("warehouse_build_read")).fetchone()
+            row = con.execute(load_query("warehouse/build_read")).fetchone()
             return str(row[0]) if row else None
         except duckdb.Error:
             return None
         finally:
             con.execute("DETACH auditor_file")
+
+    # -- readers ---------------------------------------------------------------
+    def hold_readers_lock(self) -> ReadersHold:
+        """Take the readers' lock shared: until the hold is released, no writer deletes a file of
+        any commit read meanwhile. Take it before reading the manifest.
+
+        Waits only while a writer deletes replaced files (the one moment it holds the lock
+        exclusively), at most READERS_WAIT_S.
+        """
+        path = self.root / READERS_FILE
+        try:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.EROFS:
+                return ReadersHold(None)  # a read-only file system: nobody can delete anything either
+            if exc.errno not in _CANNOT_WRITE:
+                raise
+            warnings.warn(
+                f"cannot open {path} ({exc.strerror}), so a run that commits while this snapshot is open may "
+                "delete files it reads; the next auditor run that writes to the warehouse creates the file",
+                AuditorWarning,
+                stacklevel=2,
+            )
+            return ReadersHold(None)
+        if not _flock(fd, fcntl.LOCK_SH, READERS_WAIT_S):
+            os.close(fd)
+            raise WarehouseBusyError(
+                f"a writer has held {path} for over {READERS_WAIT_S:.0f} s while deleting replaced files; "
+                "try again, and check that process if it lasts"
+            )
+        return ReadersHold(fd)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Snapshot]:
+        """The current commit's snapshot, whose files stay on disk until the block ends, whatever commits meanwhile."""
+        hold = self.hold_readers_lock()
+        try:
+            yield self.snapshot()
+        finally:
+            hold.release()
+
+    @contextlib.contextmanager
+    def _without_readers(self) -> Iterator[bool]:
+        """The readers' lock held exclusively when no reader holds it now (yields True), else
+        nothing (yields False). Never waits: a writer does not wait for readers."""
+        try:
+            fd = os.open(self.root / READERS_FILE, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError as exc:
+            warnings.warn(
+                f"cannot open {self.root / READERS_FILE} ({_one_line(exc)}); the files runs replace are kept "
+                "until a run can open it",
+                AuditorWarning,
+                stacklevel=3,
+            )
+            yield False
+            return
+        try:
+            yield _flock(fd, fcntl.LOCK_EX, 0.0)
+        finally:
+            os.close(fd)
+
+    def dead_lock_owner(self) -> LockOwner | None:
+        """The process a lock file names when that process is gone (its run was killed), else None."""
+        try:
+            owner = LockOwner.parse((self.root / LOCK_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return owner if owner is not None and not owner.alive else None
 
     # -- writing -----------------------------------------------------------
     @contextlib.contextmanager
@@ -335,25 +531,14 @@ class Warehouse:
                     "(auditor sql and auditor report only read it)"
                 ) from None
             raise
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() < deadline:
-                    time.sleep(0.02)
-                    continue
-                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-                os.close(fd)
-                raise WarehouseBusyError(
-                    f"warehouse {self.root} is in use by {holder}; wait for that run to finish"
-                ) from None
+        if not _flock(fd, fcntl.LOCK_EX, wait):
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise WarehouseBusyError(f"warehouse {self.root} is in use by {holder}; wait for that run to finish")
         # Naming the holder is a courtesy: a full disk must not keep a run from its lock.
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
-            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            os.pwrite(fd, f"auditor pid {os.getpid()} since {stamp}\n".encode(), 0)
+            os.pwrite(fd, LockOwner(os.getpid(), datetime.now(timezone.utc)).text().encode(), 0)
         self._lock_fd = fd
 
     def _release(self) -> None:
@@ -391,16 +576,7 @@ class Warehouse:
 
     def _write_manifest(self, manifest: Manifest) -> None:
         """Replace ``manifest.json`` by MANIFEST; the rename at its end is the commit point."""
-        tmp = self.root / f".{MANIFEST_FILE}.{secrets.token_hex(4)}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(manifest.to_json())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.manifest_path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomically(self.manifest_path, manifest.to_json(), durable=True)
 
     def _after_commit(self, manifest: Manifest) -> None:
         """Tidy up after the commit point: nothing here can undo the run, so failures are warnings."""
@@ -445,7 +621,7 @@ class Warehouse:
             for statement in views:
                 con.execute(statement)
             con.execute(
-                load_query("warehouse_build_write"),
+                load_query("warehouse/build_write"),
                 {"generation": manifest.generation, "root": str(self.root), "views_sha256": _digest(views)},
             )
             con.execute("USE memory")
@@ -460,18 +636,36 @@ class Warehouse:
             wal.unlink(missing_ok=True)
 
     def collect_garbage(self) -> None:
-        """Delete files no committed manifest references (left by crashed or older runs)."""
-        referenced = self.manifest().referenced()
+        """Delete the table files the current manifest does not reference (call with the write lock).
+
+        Files a commit replaced (``Manifest.retired``) go only when no reader holds
+        the readers' lock, else a later writer deletes them; files no manifest ever
+        referenced (of a run killed or failed before its commit) always go. Never waits.
+        """
+        manifest = self.manifest()
+        referenced, retired = manifest.referenced(), set(manifest.retired)
+        replaced = []
         for table in TABLES:
             folder = self.root / table
             if not folder.is_dir():
                 continue
             for path in folder.rglob("*"):
-                if path.is_file() and path.relative_to(self.root).as_posix() not in referenced:
+                rel = path.relative_to(self.root).as_posix()
+                if rel in retired:
+                    replaced.append(path)
+                elif path.is_file() and rel not in referenced:
                     path.unlink()
-            for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-                with contextlib.suppress(OSError):
-                    sub.rmdir()
+        # Held exclusively only for the deletions, so that a reader opening meanwhile barely waits.
+        with self._without_readers() as alone:
+            if alone:
+                for path in replaced:
+                    path.unlink(missing_ok=True)
+        for table in TABLES:
+            folder = self.root / table
+            if folder.is_dir():
+                for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                    with contextlib.suppress(OSError):
+                        sub.rmdir()
         for stray in self.root.glob(".*.tmp"):
             stray.unlink(missing_ok=True)
         for stray in self.root.glob(".*.tmp.wal"):
@@ -494,7 +688,8 @@ class Transaction:
         self.warehouse = warehouse
         self.base = base
         self.tables: dict[str, dict[str, str]] = {t: dict(p) for t, p in base.tables.items()}
-        self.meta: dict[str, Any] = json.loads(json.dumps(base.meta))
+        #: What the stages owe each other after this commit (a copy of the base's, to change).
+        self.state: PipelineState = base.state.copy()
         self._written: list[Path] = []
         self._token = f"g{base.generation + 1:06d}-{secrets.token_hex(4)}"
 
@@ -513,7 +708,7 @@ class Transaction:
     def write(self, table: str, partition: str, data: pa.Table) -> Path:
         """Write DATA as TABLE's PARTITION (replacing it at commit)."""
         path = self.new_file(table, partition)
-        pq.write_table(data.cast(TABLES[table]), path, compression="zstd")
+        pq.write_table(data.cast(TABLES[table].schema), path, compression="zstd")
         self.put(table, partition, path)
         return path
 
@@ -529,6 +724,11 @@ class Transaction:
         """Drop every partition of TABLE (to replace the table whole)."""
         self.tables[table] = {}
 
+    @property
+    def snapshot(self) -> Snapshot:
+        """The files committed before this transaction (what it reads and replaces)."""
+        return Snapshot(self.warehouse.root, self.base)
+
     def partitions(self, table: str) -> dict[str, Path]:
         """TABLE's partitions as they will be after commit."""
         return {k: self.warehouse.root / rel for k, rel in sorted(self.tables.get(table, {}).items())}
@@ -539,7 +739,12 @@ class Transaction:
         Returns the manifest committed. What follows the rename (the refresh of
         ``auditor.duckdb``, deleting replaced files) is ``Warehouse.transaction``'s.
         """
-        manifest = Manifest(self.base.generation + 1, self.tables, self.meta)
+        root = self.warehouse.root
+        referenced = {rel for parts in self.tables.values() for rel in parts.values()}
+        # Files an earlier commit retired that a reader kept from deletion, and those this one replaces.
+        kept = {rel for rel in self.base.retired if (root / rel).exists()}
+        retired = tuple(sorted((kept | self.base.referenced()) - referenced))
+        manifest = Manifest(self.base.generation + 1, self.tables, self.state, retired)
         for path in self._written:
             if path.exists():
                 _fsync_file(path)
@@ -563,6 +768,19 @@ def _digest(views: list[str]) -> str:
 def _left_by_creation(name: str) -> bool:
     """Whether NAME, in a directory without a manifest, is the lock or a temporary file of a warehouse being created."""
     return name == LOCK_FILE or (name.startswith(".") and name.endswith((".tmp", ".tmp.wal")))
+
+
+def _flock(fd: int, operation: int, wait: float) -> bool:
+    """Take flock OPERATION (LOCK_SH or LOCK_EX) on FD, trying for up to WAIT seconds; False if it stayed taken."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -589,5 +807,5 @@ def read_table(warehouse: Warehouse, table: str, partitions: Mapping[str, Path] 
     """All of TABLE (or the given partitions) as one Arrow table."""
     files = list((partitions or warehouse.partitions(table)).values())
     if not files:
-        return TABLES[table].empty_table()
-    return pq.read_table(files, schema=TABLES[table])
+        return TABLES[table].schema.empty_table()
+    return pq.read_table(files, schema=TABLES[table].schema)

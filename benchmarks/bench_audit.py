@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 START = date(2026, 10, 1)
 #: The engine's statements that turn sessions into usage_steps, breaches and daily_usage: the
 #: work the plain sweep does. (audit_daily_levels is not among them: it feeds the p95 summary.)
-SWEEP_STEPS = ("audit_usage_steps", "audit_breaches", "audit_days", "audit_piece_days", "audit_daily_usage")
+SWEEP_STEPS = ("audit/usage_steps", "audit/breaches", "audit/days", "audit/piece_days", "audit/daily_usage")
 
 
 def load() -> str:
@@ -134,6 +134,7 @@ def sweep_floor(wh_path: Path) -> None:
 def instrumented(wh_path: Path) -> None:
     """Run the audit in-process with each statement timed; print the timings."""
     import auditor.audit as audit_mod
+    from auditor.audit import engine
     from auditor.queries import run_query
     from auditor.warehouse import Warehouse
 
@@ -148,7 +149,7 @@ def instrumented(wh_path: Path) -> None:
             timings[name] += time.perf_counter() - t
             cpu[name] += time.process_time() - c
 
-    audit_mod.run_query = timed  # the module's own reference: every statement goes through it
+    engine.run_query = timed  # the engine module's own reference: every engine statement goes through it
     t = time.perf_counter()
     audit_mod.run_audit(Warehouse.open(wh_path))
     total = time.perf_counter() - t
@@ -164,7 +165,7 @@ def instrumented(wh_path: Path) -> None:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
-FLOAT_TOLERANCE = 1e-6  # seconds: duration_s and seconds_over_limit
+FLOAT_TOLERANCE = 1e-6  # seconds: duration_s and the seconds_* columns
 PLAIN_RUNS = 3  # the plain sweep takes a fraction of a second on a subset: the median of three
 
 
@@ -302,8 +303,9 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
         days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
         edges = [midnight_us(d, zone) for d in days] + [midnight_us(last_day + timedelta(days=1), zone)]
         n = len(days)
-        peak, peak_at, over = [0] * n, [None] * n, [0] * n
+        peak, peak_at, over, at_limit, unlicensed = [0] * n, [None] * n, [0] * n, [0] * n, [0] * n
         breach_count, denial_count, sessions = [0] * n, [0] * n, [0] * n
+        carried = [False] * n
         users: list[set] = [set() for _ in days]
         devices: list[set] = [set() for _ in days]
         for a, b, level, limit in steps:  # a piece counts in every day it overlaps
@@ -315,9 +317,16 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
                     peak[i], peak_at[i] = level, lo
                 if over_limit:
                     over[i] += min(b, edges[i + 1]) - lo
+                elif limit is None:
+                    unlicensed[i] += min(b, edges[i + 1]) - lo
+                elif level == limit:
+                    at_limit[i] += min(b, edges[i + 1]) - lo
                 i += 1
         for br in breaches:
-            breach_count[bisect.bisect_right(edges, br[0]) - 1] += 1
+            first_i = bisect.bisect_right(edges, br[0]) - 1
+            breach_count[first_i] += 1
+            for i in range(first_i + 1, bisect.bisect_right(edges, br[1] - 1)):  # the days it runs into
+                carried[i] = True
         for t in denials:
             denial_count[bisect.bisect_right(edges, t) - 1] += 1
         for s, e, _, user, device in segs:
@@ -333,7 +342,8 @@ def plain_sweep(inp: Inputs) -> dict[str, list[tuple]]:
             if not sessions[i] and not denial_count[i]:
                 continue  # daily_usage holds only days with a counted session in use or a refused login
             daily_out.append((inst, d, peak[i], peak_at[i], limit_at(ents, ent_starts, edges[i + 1] - 1),
-                              over[i] / 1e6, breach_count[i], denial_count[i], sessions[i],
+                              over[i] / 1e6, at_limit[i] / 1e6, unlicensed[i] / 1e6, breach_count[i], carried[i],
+                              denial_count[i], sessions[i],
                               len(users[i]), len(devices[i])))
     return {"usage_steps": steps_out, "breaches": breaches_out, "daily_usage": daily_out}
 
@@ -346,7 +356,8 @@ ENGINE_ROWS = {
                 "epoch_us(peak_at), seat_limit, max_excess "
                 "FROM breaches WHERE list_contains($names, instance) ORDER BY instance, breach_start",
     "daily_usage": "SELECT instance, day, peak_seats, epoch_us(peak_at), seat_limit, seconds_over_limit, "
-                   "breach_count, denials, sessions, distinct_users, distinct_devices "
+                   "seconds_at_limit, seconds_unlicensed, breach_count, in_breach_at_start, denials, sessions, "
+                   "distinct_users, distinct_devices "
                    "FROM daily_usage WHERE list_contains($names, instance) ORDER BY instance, day",
 }
 
@@ -537,7 +548,7 @@ def main() -> None:
     sweep_floor_s = statistics.median(f["sweep_floor_s"] for f in sweep_floors)
     sweep_part = sum(inst["steps"].get(s, 0.0) for s in SWEEP_STEPS)
     sweep_cpu = sum(inst["cpu_steps"].get(s, 0.0) for s in SWEEP_STEPS)
-    parts = " + ".join(f"{s.removeprefix('audit_')} {inst['steps'].get(s, 0.0):.2f}" for s in SWEEP_STEPS)
+    parts = " + ".join(f"{s.removeprefix('audit/')} {inst['steps'].get(s, 0.0):.2f}" for s in SWEEP_STEPS)
 
     from auditor.warehouse import Warehouse
 

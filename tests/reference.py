@@ -182,6 +182,11 @@ def day_bounds(d: date, tz: str) -> tuple[datetime, datetime]:
     )
 
 
+def seconds_within(pieces: list[dict], d0: datetime, d1: datetime, keep) -> float:
+    """The time within [d0, d1) of the steps KEEP selects."""
+    return sum((min(p["step_end"], d1) - max(p["step_start"], d0) for p in pieces if keep(p)), timedelta(0)).total_seconds()
+
+
 def daily_usage(events: list[dict], sessions: list[dict], steps: list[dict], brs: list[dict], ents: list[Ent]) -> list[dict]:
     out = []
     for inst in sorted({e["instance"] for e in events}):
@@ -202,11 +207,7 @@ def daily_usage(events: list[dict], sessions: list[dict], steps: list[dict], brs
             pieces = [p for p in steps if p["instance"] == inst and p["step_start"] < d1 and p["step_end"] > d0]
             peak = max((p["seats_in_use"] for p in pieces), default=0)
             peak_at = min((max(p["step_start"], d0) for p in pieces if p["seats_in_use"] == peak), default=None)
-            over = sum(
-                (min(p["step_end"], d1) - max(p["step_start"], d0)
-                 for p in pieces if p["seat_limit"] is not None and p["seats_in_use"] > p["seat_limit"]),
-                timedelta(0),
-            ).total_seconds()
+            over = seconds_within(pieces, d0, d1, lambda p: p["seat_limit"] is not None and p["seats_in_use"] > p["seat_limit"])
             day_segs = [s for s in segs if s["start_ts"] < d1 and s["end_ts"] > d0]
             day_denials = sum(1 for e in denials if d0 <= e["ts"] < d1)
             if not day_segs and not day_denials:
@@ -221,7 +222,10 @@ def daily_usage(events: list[dict], sessions: list[dict], steps: list[dict], brs
                     "peak_at": peak_at if peak > 0 else None,
                     "seat_limit": limit_at(ents, inst, d1 - US),
                     "seconds_over_limit": over,
+                    "seconds_at_limit": seconds_within(pieces, d0, d1, lambda p: p["seats_in_use"] == p["seat_limit"]),
+                    "seconds_unlicensed": seconds_within(pieces, d0, d1, lambda p: p["seat_limit"] is None),
                     "breach_count": sum(1 for b in brs if b["instance"] == inst and d0 <= b["breach_start"] < d1),
+                    "in_breach_at_start": any(b["instance"] == inst and b["breach_start"] < d0 < b["breach_end"] for b in brs),
                     "denials": day_denials,
                     "sessions": len(day_segs),
                     "distinct_users": len({s["user"] for s in day_segs if s["user"] is not None}),
@@ -258,16 +262,16 @@ def write_events(warehouse, events: list[dict]) -> None:
     """Store EVENTS as ingest would: one partition per UTC date."""
     import pyarrow as pa
 
-    from auditor.schema import EVENTS
+    from auditor.tables import EVENTS
 
     by_date: dict[str, list[dict]] = defaultdict(list)
     for e in events:
-        row = {f: e.get(f) for f in EVENTS.names}
+        row = {f: e.get(f) for f in EVENTS.columns}
         row["seats"] = row["seats"] or 1
         by_date[e["ts"].astimezone(timezone.utc).date().isoformat()].append(row)
     with warehouse.transaction() as tx:
         for day, rows in by_date.items():
-            tx.write("events", f"date={day}", pa.Table.from_pylist(rows, schema=EVENTS))
+            tx.write("events", EVENTS.partitioning.key(day), pa.Table.from_pylist(rows, schema=EVENTS.schema))
 
 
 def read_table(warehouse, table: str) -> list[dict]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from auditor.schema import TABLES
+from auditor.tables import TABLES
 from auditor.warehouse import Warehouse
 
 UTC = timezone.utc
@@ -162,7 +162,10 @@ def daily(data: Data, instance: str, steps, brs):
             "instance": instance, "day": d, "peak_seats": peak, "peak_at": peak_at,
             "seat_limit": end_ent.limit if end_ent else None,
             "seconds_over_limit": sum(_overlap(a, b, lo, hi) for a, b, s, l in steps if l is not None and s > l),
+            "seconds_at_limit": sum(_overlap(a, b, lo, hi) for a, b, s, l in steps if s > 0 and s == l),
+            "seconds_unlicensed": sum(_overlap(a, b, lo, hi) for a, b, s, l in steps if s > 0 and l is None),
             "breach_count": sum(1 for br in brs if lo <= br["breach_start"] < hi),
+            "in_breach_at_start": any(br["breach_start"] < lo < br["breach_end"] for br in brs),
             "denials": sum(1 for i, t in data.denials if i == instance and lo <= t < hi),
             "sessions": len(day_sessions),
             "distinct_users": len({s.user for s in day_sessions if s.user}),
@@ -170,6 +173,20 @@ def daily(data: Data, instance: str, steps, brs):
         })
         d += timedelta(days=1)
     return out
+
+
+def levels(data: Data, instance: str, steps) -> list[dict]:
+    """daily_levels: per local day, the microseconds at each number of seats in use above zero."""
+    zone = ZoneInfo(_tz(data, instance))
+    at: dict[tuple[date, int], int] = defaultdict(int)
+    for a, b, seats, _limit in steps:
+        d = a.astimezone(zone).date()
+        while seats > 0 and datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC) < b:
+            lo = datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC)
+            hi = datetime.combine(d + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+            at[(d, seats)] += (min(b, hi) - max(a, lo)) // timedelta(microseconds=1)
+            d += timedelta(days=1)
+    return [{"instance": instance, "day": d, "seats_in_use": seats, "in_use_us": us} for (d, seats), us in sorted(at.items())]
 
 
 def instances_of(data: Data) -> list[str]:
@@ -215,6 +232,7 @@ def build(root: Path, data: Data) -> Warehouse:
             tables["breaches"].append({"instance": instance, **br})
         days = daily(data, instance, steps, brs)
         tables["daily_usage"].extend(days)
+        tables["daily_levels"].extend(levels(data, instance, steps))
         ents = [e for e in data.entitlements if e.instance == instance]
         last = ents[-1] if ents else None
         peak = max((s[2] for s in steps), default=0)
@@ -223,15 +241,18 @@ def build(root: Path, data: Data) -> Warehouse:
             "timezone": last.tz if last else "UTC", "period_start": period_start, "period_end": period_end,
             "seat_limit": last.limit if last else None, "plan_maximum": MAXIMUM if last else None,
             "peak_seats": peak, "peak_at": min((s[0] for s in steps if s[2] == peak), default=None) if peak else None,
-            "p95_seats": peak, "seconds_over_limit": sum(b["duration_s"] for b in brs), "breach_count": len(brs),
-            "denials": sum(d["denials"] for d in days),
+            "p95_seats": peak, "seconds_in_use": sum((b - a).total_seconds() for a, b, s, _l in steps if s > 0),
+            "seconds_over_limit": sum(b["duration_s"] for b in brs),
+            "seconds_unlicensed": sum((b - a).total_seconds() for a, b, s, l in steps if s > 0 and l is None),
+            "breach_count": len(brs), "denials": sum(d["denials"] for d in days),
+            "limit_reached": any(s == l for _a, _b, s, l in steps),
             "status": "unlicensed" if not last else ("beyond_plan_maximum" if peak > MAXIMUM else ("breach" if brs else "compliant")),
             "recommended_seat_limit": peak, "recommended_extra_sessions": None if not last else max(0, peak - BASE[last.plan]),
             "fits_plan_maximum": peak <= MAXIMUM,
         })
     with wh.transaction() as tx:
         for table, records in tables.items():
-            schema = TABLES[table]
+            schema = TABLES[table].schema
             columns = {f.name: [r.get(f.name) for r in records] for f in schema}
             tx.write(table, "all", pa.table(columns, schema=schema))
     return wh

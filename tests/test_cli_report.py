@@ -128,3 +128,23 @@ def test_a_folder_where_the_overview_goes_is_one_line_and_exit_2(invoke, wh: Pat
     assert len(result.stderr.splitlines()) == 1
     assert f"{out / 'index.html'} is a folder, where the overview must be written" in result.stderr
     assert [p.name for p in out.iterdir()] == ["index.html"]
+
+
+def test_tables_of_another_audit_engine_ask_for_a_new_audit(invoke, tmp_path: Path):
+    # The verdict reads per-day columns an older audit did not write: say what to run.
+    import dataclasses
+
+    from auditor.audit import ENGINE_VERSION
+    from auditor.warehouse import Warehouse
+
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text('{"ts":"2026-10-05T08:00:00Z","instance":"acme.my.erp.net","event":"login","session_id":"s"}\n')
+    wh = tmp_path / "wh"
+    assert invoke("ingest", "-q", "-w", wh, logs).exit_code == 0
+    assert invoke("audit", "-q", "-w", wh).exit_code == 0
+    with Warehouse.open(wh).transaction() as tx:
+        tx.state.audit = dataclasses.replace(tx.state.audit, engine=ENGINE_VERSION - 1)
+    result = invoke("report", "-w", wh, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "written by another version of auditor; run `auditor audit --warehouse" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""

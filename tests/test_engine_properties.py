@@ -8,11 +8,12 @@ at local midnights; sessions carry seats, VIR users and the client-credentials f
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
+from budget import examples
 
 import reference
 from auditor.audit import run_audit
@@ -107,7 +108,7 @@ def check_engine_matches_reference(tmp: Path, events: list[dict], ents: list[tup
         assert got == want, f"{table} differs"
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=examples(30))
 @given(scenario=scenarios())
 def test_engine_equals_reference(tmp_path_factory, scenario) -> None:
     events, ents = scenario

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 
 import reference
+from auditor.state import Span
 from auditor.audit import run_audit
 from auditor.warehouse import Warehouse
 
@@ -211,6 +211,40 @@ def test_dst_day_in_sofia_has_25_hours_and_levels_carry_over_midnight(tmp_path):
     ]
 
 
+def test_days_carry_a_breach_over_local_midnight_and_time_at_and_without_a_limit(tmp_path):
+    # Europe/Sofia is UTC+3 in early October: local midnight of 6 Oct is 5 Oct 21:00Z.
+    # acme: 4 seats against 3 from 23:30 to 00:30 local, one breach over midnight.
+    # beta: 5 seats from 23:30 to 00:30 while its limit rises from 3 to 4 at midnight: the
+    # usage step splits there, the breach does not. gamma: 3 seats, no entitlement until
+    # midnight and a limit of 3 after it.
+    def svc(inst: str, seats: int) -> list[dict]:
+        return [ev(12 * 60 + 30 + m, "request", "svc", inst=inst, seats=seats) for m in range(0, 60, 10)] + [
+            ev(13 * 60 + 30, "logout", "svc", inst=inst)]
+    ents = ("acme,Acme,small-business-basic,0,2026-10-01,,Europe/Sofia,am\n"
+            "beta,Beta,small-business-basic,0,2026-10-01,2026-10-06,Europe/Sofia,am\n"
+            "beta,Beta,small-business-basic,1,2026-10-06,,Europe/Sofia,am\n"
+            "gamma,Gamma,small-business-basic,0,2026-10-06,,Europe/Sofia,am\n")
+    wh, t = audit(tmp_path, svc("acme", 4) + svc("beta", 5) + svc("gamma", 3), ents)
+    days = {(d["instance"], d["day"].day): (d["seconds_over_limit"], d["breach_count"], d["in_breach_at_start"],
+                                            d["seconds_at_limit"], d["seconds_unlicensed"]) for d in t["daily_usage"]}
+    assert days == {
+        ("acme", 5): (1800.0, 1, False, 0.0, 0.0), ("acme", 6): (1800.0, 0, True, 0.0, 0.0),
+        ("beta", 5): (1800.0, 1, False, 0.0, 0.0), ("beta", 6): (1800.0, 0, True, 0.0, 0.0),
+        ("gamma", 5): (0.0, 0, False, 0.0, 1800.0), ("gamma", 6): (0.0, 0, False, 1800.0, 0.0),
+    }
+    assert [(b["instance"], b["breach_start"], b["breach_end"]) for b in t["breaches"]] == [
+        ("acme", at(12 * 60 + 30), at(13 * 60 + 30)), ("beta", at(12 * 60 + 30), at(13 * 60 + 30))]
+    # A period from 6 Oct holds the second half of each breach: it counts, as the time over the limit does.
+    run_audit(wh, period_from=date(2026, 10, 6), period_to=date(2026, 10, 7))
+    summary = {s["instance"]: (s["status"], s["breach_count"], s["seconds_over_limit"], s["limit_reached"],
+                               s["seconds_in_use"], s["seconds_unlicensed"]) for s in reference.read_table(wh, "instance_summary")}
+    assert summary == {"acme": ("breach", 1, 1800.0, False, 1800.0, 0.0), "beta": ("breach", 1, 1800.0, False, 1800.0, 0.0),
+                       "gamma": ("compliant", 0, 0.0, True, 1800.0, 0.0)}
+    run_audit(wh, period_from=date(2026, 10, 5), period_to=date(2026, 10, 6))
+    gamma = {s["instance"]: s for s in reference.read_table(wh, "instance_summary")}["gamma"]
+    assert (gamma["status"], gamma["limit_reached"], gamma["seconds_unlicensed"]) == ("unlicensed", False, 1800.0)
+
+
 def test_instance_without_entitlement_is_audited_as_unlicensed(tmp_path):
     events = [ev(0, "login"), ev(10, "logout"), ev(0, "login", "x", inst="nolicence"), ev(3, "login_failed", None, inst="nolicence")]
     _, t = audit(tmp_path, events, "acme,Acme,small-business-basic,0,2026-10-01,,UTC,am\n")
@@ -235,10 +269,10 @@ def test_rerun_replaces_results_and_clears_pending_audit(tmp_path):
     events = [ev(0, "login"), ev(10, "logout")]
     wh, t = audit(tmp_path, events)
     with wh.transaction() as tx:
-        tx.meta["pending_audit"] = {"acme": [at(0).isoformat(), at(10).isoformat()]}
+        tx.state.add_pending({"acme": Span(at(0), at(10))})
     run_audit(wh)
     assert len(reference.read_table(wh, "sessions")) == 1
-    assert "pending_audit" not in wh.meta()
+    assert not wh.state().pending_audit
 
 
 def test_entitlements_are_stored_and_reused(tmp_path):

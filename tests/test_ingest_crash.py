@@ -44,7 +44,7 @@ STATE = [
 
 
 def _state(wh: Warehouse) -> list:
-    return [rows(wh, q) for q in STATE] + [wh.meta()]
+    return [rows(wh, q) for q in STATE] + [wh.state()]
 
 
 def _inputs(tmp_path: Path) -> tuple[Path, Path]:

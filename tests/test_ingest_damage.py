@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import zstandard
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from budget import examples
 
 from auditor.exitcodes import ExitCode
 from auditor.ingest import ingest
@@ -118,7 +119,7 @@ def test_garbage_after_a_valid_file_is_one_reject_after_all_its_lines(tmp_path: 
     assert f.sha256 == hashlib.sha256(data + b"GARBAGE!").hexdigest()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(20))
 @given(
     compression=st.sampled_from(["gz", "zst"]),
     n=st.integers(1, 1200),

@@ -6,10 +6,11 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from budget import examples
 
-from auditor.ingest import PENDING_AUDIT, ingest
+from auditor.ingest import ingest
 from auditor.warehouse import Warehouse
 from tests.ingest_support import csv_lines, event, jsonl_lines, rows, write_events, write_lines
 
@@ -79,8 +80,8 @@ def test_new_spans_and_pending_audit_widen(tmp_path: Path) -> None:
     assert r1.new_spans == {"acme.my.erp.net": (t("2026-10-02T10:00:00"), t("2026-10-02T10:00:00")), "b.my.erp.net": (t("2026-10-02T12:00:00"), t("2026-10-02T12:00:00"))}
     r2 = ingest(wh, [write_events(tmp_path / "2.jsonl", [event(ts="2026-10-01T09:00:00Z"), event(ts="2026-10-03T09:00:00Z"), event(ts="2026-10-02T10:00:00Z")])])
     assert r2.new_spans == {"acme.my.erp.net": (t("2026-10-01T09:00:00"), t("2026-10-03T09:00:00"))}
-    pending = wh.meta()[PENDING_AUDIT]
-    assert {k: [datetime.fromisoformat(x) for x in v] for k, v in pending.items()} == {
+    pending = wh.state().pending_audit
+    assert {k: [v.first, v.last] for k, v in pending.items()} == {
         "acme.my.erp.net": [t("2026-10-01T09:00:00"), t("2026-10-03T09:00:00")],
         "b.my.erp.net": [t("2026-10-02T12:00:00"), t("2026-10-02T12:00:00")],
     }
@@ -132,7 +133,7 @@ def _reference(e: dict) -> tuple | None:
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(10))
 @given(runs=st.lists(st.lists(st.tuples(st.sampled_from(["jsonl", "csv"]), st.lists(_events(), max_size=12)), min_size=1, max_size=3), min_size=1, max_size=3))
 def test_ingest_matches_a_plain_reference(tmp_path_factory, runs) -> None:  # noqa: ANN001
     root = tmp_path_factory.mktemp("prop")

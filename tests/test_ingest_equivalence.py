@@ -18,15 +18,16 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from budget import examples
 
 from auditor.ingest.pipeline import _header_names
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY, LineReader
 from auditor.ingest.sources import find_sources
 from auditor.ingest.staging import StagingSession
 from auditor.limits import MAX_SEATS, InputBounds
-from auditor.schema import EVENTS
+from auditor.tables import EVENTS
 from tests.ingest_support import FIELDS, write_lines
 
 REFERENCE = Path(__file__).parent / "ingest_reference"
@@ -172,7 +173,7 @@ def _same(path: Path, fmt: str, scratch: Path) -> None:
     assert sorted(got, key=repr) == sorted(expected, key=repr)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25))
 @given(lines=st.lists(_json_line(), max_size=14), crlf=st.booleans())
 def test_jsonl_staging_matches_the_reference(tmp_path_factory, lines: list[str], crlf: bool) -> None:  # noqa: ANN001
     root = tmp_path_factory.mktemp("eq")
@@ -180,7 +181,7 @@ def test_jsonl_staging_matches_the_reference(tmp_path_factory, lines: list[str],
     _same(path, "jsonl", root / "scratch")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25))
 @given(line=_json_line())
 def test_one_json_line_stages_as_the_reference(tmp_path_factory, line: str) -> None:  # noqa: ANN001
     """Single lines: most batches then show no padded field, so the untrimmed statement runs."""
@@ -188,7 +189,7 @@ def test_one_json_line_stages_as_the_reference(tmp_path_factory, line: str) -> N
     _same(write_lines(root / "f.jsonl", [line]), "jsonl", root / "scratch")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25))
 @given(data=_csv_file(), crlf=st.booleans())
 def test_csv_staging_matches_the_reference(tmp_path_factory, data: tuple[list[str], list[str]], crlf: bool) -> None:  # noqa: ANN001
     lines, _ = data
@@ -276,7 +277,7 @@ def _merge_both_ways(session: StagingSession) -> tuple[dict, dict, int]:
     """Each staged date merged as a new date (fast when no duplicate) and through the merge statement."""
     fast, slow = {}, {}
     empty = session.scratch / "empty.parquet"
-    pq.write_table(EVENTS.empty_table(), empty)
+    pq.write_table(EVENTS.schema.empty_table(), empty)
     merger = session.merger()
     try:
         for day, nos in session.staged_days().items():
@@ -356,7 +357,7 @@ def test_small_batches_spilled_to_disk_give_the_same_warehouse(tmp_path: Path, m
         assert rows(merged, q) == rows(plain, q), q
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(30))
 @given(
     data=st.lists(
         st.tuples(st.sampled_from(["b", "a", "a.x", "B", "é", "ab"]), st.integers(0, 40), st.one_of(st.none(), st.sampled_from(["s2", "s10", "S1", ""]))),

@@ -12,8 +12,9 @@ import tempfile
 from pathlib import Path
 
 import zstandard
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from budget import examples
 
 from auditor.audit import run_audit
 from auditor.errors import InputFileError
@@ -88,7 +89,7 @@ def log_files(draw: st.DrawFn) -> tuple[str, bytes]:
     return f"log.{fmt}{compression}", body
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(15))
 @given(files=st.lists(log_files(), min_size=1, max_size=3))
 def test_any_input_is_counted_and_audited(files: list[tuple[str, bytes]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

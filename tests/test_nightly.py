@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -15,14 +16,14 @@ import pyarrow.compute as pc
 import pytest
 from nightly_fixtures import ACME, BOLT, ENTITLEMENTS_CHANGED, day_events, write_day, write_entitlements
 
-from auditor import nightly_files
-from auditor.errors import UsageError
-from auditor.nightly import (
-    FAIL_AT_ENV, FAIL_POINTS, PENDING_AUDIT, REPORTS_PENDING, REPORTS_RENDERED, NightlyFailedError, run_nightly,
-)
+from auditor import nightly, nightly_files
+from auditor.audit import ENGINE_VERSION
+from auditor.errors import AuditorError, UsageError
+from auditor.nightly import NightlyFailedError, run_nightly
+from auditor.report import batch
 from auditor.runlog import read_runs
-from auditor.schema import TABLES
-from auditor.warehouse import LOCK_FILE, Warehouse, read_table
+from auditor.tables import TABLES
+from auditor.warehouse import LOCK_FILE, Transaction, Warehouse, read_table
 
 #: every table but these must not depend at all on how the nights went
 LOGS_OF_RUNS = ("nightly_runs", "ingest_log", "rejects")
@@ -68,7 +69,7 @@ def test_a_night_ingests_audits_renders_and_records(site) -> None:
     assert rec.instances_touched == [ACME, BOLT]
     assert rec.new_breaches == 1  # acme: four sessions against a limit of three
     assert read_table(wh, "breaches")["instance"].to_pylist() == [ACME]
-    assert not wh.meta().get(PENDING_AUDIT) and REPORTS_PENDING not in wh.meta()
+    assert not wh.state().pending_audit and not wh.state().reports_owed
     assert read_runs(wh) == [rec]
     assert result.report_paths[-1] == site["reports"] / "index.html" and result.report_paths[-1].is_file()
     assert rec.reports_rendered == 2
@@ -121,28 +122,79 @@ def _uninterrupted(tmp_path: Path) -> tuple[dict, dict]:
     return snapshot(Warehouse.open(site["wh"])), reports_snapshot(site["reports"])
 
 
-@pytest.mark.parametrize("point", FAIL_POINTS)
+class Injected(AuditorError):
+    """A failure these tests make happen."""
+
+
+def _fail_after_ingest(monkeypatch: pytest.MonkeyPatch) -> None:
+    def audit_stage(*args: object, **kwargs: object) -> None:
+        raise Injected("after ingest")
+
+    monkeypatch.setattr(nightly, "_audit_stage", audit_stage)
+
+
+def _fail_mid_audit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the audit has written its files; its commit fails
+    original = Transaction.commit
+
+    def commit(tx: Transaction):  # noqa: ANN202
+        if tx.tables.get("sessions") != tx.base.tables.get("sessions"):
+            raise Injected("mid audit")
+        return original(tx)
+
+    monkeypatch.setattr(Transaction, "commit", commit)
+
+
+def _fail_after_audit(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = nightly._audit_stage
+
+    def audit_stage(*args: object, **kwargs: object) -> None:
+        original(*args, **kwargs)
+        raise Injected("after audit")
+
+    monkeypatch.setattr(nightly, "_audit_stage", audit_stage)
+
+
+def _fail_mid_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first report of the night is written, the second fails
+    original = batch.write_report
+    calls = []
+
+    def write_report(*args: object, **kwargs: object):  # noqa: ANN202
+        calls.append(1)
+        if len(calls) == 2:
+            raise Injected("mid report")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "write_report", write_report)
+
+
+FAILURES = {"after-ingest": _fail_after_ingest, "mid-audit": _fail_mid_audit, "after-audit": _fail_after_audit,
+            "mid-report": _fail_mid_report}
+
+
+@pytest.mark.parametrize("point", FAILURES)
 def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, tmp_path, monkeypatch, point) -> None:
     write_day(site["logs"], 1)
     night(site)
     write_day(site["logs"], 2)
     wh = Warehouse.open(site["wh"])
-    monkeypatch.setenv(FAIL_AT_ENV, point)
-    with pytest.raises(NightlyFailedError, match=f"{FAIL_AT_ENV}={point}"):
-        night(site)
-    monkeypatch.delenv(FAIL_AT_ENV)
+    with monkeypatch.context() as patch:
+        FAILURES[point](patch)
+        with pytest.raises(NightlyFailedError, match=point.replace("-", " ")):
+            night(site)
     failed = read_runs(wh)[-1]
     assert (failed.status, failed.failed_stage) == ("failed", "report" if point == "mid-report" else "audit")
-    meta = wh.meta()
+    state = wh.state()
     if point in ("after-audit", "mid-report"):
-        assert not meta.get(PENDING_AUDIT)
+        # The audit committed, and with it the reports its results make stale.
+        assert not state.pending_audit
+        assert state.reports_owed.instances == {ACME, BOLT}
     else:
-        # The new events are in; their audit is still owed.
-        assert sorted(meta[PENDING_AUDIT]) == [ACME, BOLT]
+        # The new events are in; their audit is still owed, and no report is stale yet.
+        assert sorted(state.pending_audit) == [ACME, BOLT]
+        assert not state.reports_owed
         assert read_table(wh, "events").num_rows == len(day_events(1)) + len(day_events(2))
-    if point != "after-ingest":
-        # The reports of what the audit changes are owed from before it starts.
-        assert meta[REPORTS_PENDING]["instances"] == [ACME, BOLT]
     # Nothing from the failed stage is half-visible: every file the manifest names exists.
     wh.connect().close()
     rec = night(site).record
@@ -152,7 +204,7 @@ def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, tmp_path, mo
     expected_tables, expected_reports = _uninterrupted(tmp_path)
     assert snapshot(wh) == expected_tables
     assert reports_snapshot(site["reports"]) == expected_reports
-    assert not wh.meta().get(PENDING_AUDIT) and REPORTS_PENDING not in wh.meta()
+    assert not wh.state().pending_audit and not wh.state().reports_owed
 
 
 def _end_reason(wh: Warehouse, session_id: str) -> str:
@@ -170,16 +222,16 @@ def test_reports_an_audit_changes_without_new_events_are_owed_in_its_own_commit(
     assert _end_reason(wh, "b-late") == "open"
     # The third day has events of acme only; they end bolt's session all the same.
     write_day(site["logs"], 3)
-    monkeypatch.setenv(FAIL_AT_ENV, "after-audit")
-    with pytest.raises(NightlyFailedError, match="after-audit"):
-        night(site)
-    monkeypatch.delenv(FAIL_AT_ENV)
+    with monkeypatch.context() as patch:
+        _fail_after_audit(patch)
+        with pytest.raises(NightlyFailedError, match="after audit"):
+            night(site)
     assert _end_reason(wh, "b-late") == "idle_timeout"
-    # Killed right after the audit committed: bolt's report is owed all the same.
-    assert wh.meta()[REPORTS_PENDING]["instances"] == [ACME, BOLT]
+    # Failed right after the audit committed: bolt's report is owed all the same.
+    assert wh.state().reports_owed.instances == {ACME, BOLT}
     rec = night(site).record
     assert (rec.status, rec.audit_mode, rec.reports_rendered) == ("ok", "none", 2)
-    assert REPORTS_PENDING not in wh.meta()
+    assert not wh.state().reports_owed
 
 
 def _hold_lock_forever(path: str, ready) -> None:  # pragma: no cover - runs in a child
@@ -304,7 +356,7 @@ def test_a_night_killed_mid_audit_is_finished_by_the_next(site, tmp_path) -> Non
     wh = Warehouse.open(site["wh"])
     # Killed: no failure row, the new events committed and still owed an audit, the lock file still naming the dead run.
     assert [r.status for r in read_runs(wh)] == ["ok"]
-    assert sorted(wh.meta()[PENDING_AUDIT]) == [ACME, BOLT]
+    assert sorted(wh.state().pending_audit) == [ACME, BOLT]
     assert f"auditor pid {child.pid}" in (site["wh"] / LOCK_FILE).read_text()
     result = night(site)
     assert result.record.status == "ok" and f"auditor pid {child.pid}" in (result.took_over_from or "")
@@ -335,7 +387,21 @@ def test_the_first_night_under_a_new_folder_name_rule_renders_every_report(site)
     night(site)
     wh = Warehouse.open(site["wh"])
     with wh.transaction() as tx:
-        tx.meta[REPORTS_RENDERED] = {k: v for k, v in tx.meta[REPORTS_RENDERED].items() if k != "file_names"}
+        assert tx.state.reports_rendered is not None
+        tx.state.reports_rendered = dataclasses.replace(tx.state.reports_rendered, file_names=0)
     write_day(site["logs"], 3)  # acme only
     rendered = {p.relative_to(site["reports"]).parts[0] for p in night(site).report_paths if p.suffix == ".html"}
     assert {ACME, BOLT} <= rendered
+
+
+def test_a_night_after_an_engine_change_audits_everything_even_with_nothing_new(site) -> None:
+    write_day(site["logs"], 1)
+    night(site)
+    wh = Warehouse.open(site["wh"])
+    with wh.transaction() as tx:  # tables as an older version of the audit wrote them
+        assert tx.state.audit is not None
+        tx.state.audit = dataclasses.replace(tx.state.audit, engine=tx.state.audit.engine - 1)
+    rec = night(site).record
+    assert (rec.audit_mode, rec.files_ingested, rec.status) == ("full", 0, "ok")
+    assert wh.state().audit.engine == ENGINE_VERSION
+    assert night(site).record.audit_mode == "none"

@@ -6,8 +6,9 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from auditor.runlog import RunRecord, append_run, new_run_id, read_runs
-from auditor.schema import NIGHTLY_RUNS
+from auditor.files import new_run_id
+from auditor.runlog import RunRecord, append_run, read_runs
+from auditor.tables import NIGHTLY_RUNS
 from auditor.warehouse import Warehouse
 
 
@@ -17,13 +18,13 @@ def _record(started: datetime, **kw) -> RunRecord:
 
 
 def test_record_fields_are_the_table_columns() -> None:
-    assert [f.name for f in dataclasses.fields(RunRecord)] == NIGHTLY_RUNS.names
+    assert [f.name for f in dataclasses.fields(RunRecord)] == NIGHTLY_RUNS.columns
 
 
 def test_run_ids_sort_by_start_time() -> None:
     a = new_run_id(datetime(2026, 11, 29, 23, 59, 59, tzinfo=timezone.utc))
     b = new_run_id(datetime(2026, 11, 30, 0, 0, 0, tzinfo=timezone.utc))
-    assert a.startswith("20261129T235959Z-") and a < b
+    assert a.startswith("20261129T235959.000000Z-") and a < b
 
 
 def test_runs_accumulate_by_month_and_read_back(warehouse_dir: Path) -> None:

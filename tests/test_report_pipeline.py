@@ -11,8 +11,6 @@ import pytest
 from auditor.audit import run_audit
 from auditor.ingest import ingest
 from auditor.report import render_reports
-from auditor.report.period import month_period
-from auditor.report.render import duration
 from auditor.warehouse import Warehouse
 from report_html import email_safety_problems, read
 
@@ -44,25 +42,6 @@ def test_every_report_is_safe_for_email(pipeline):
     for path in [*result.reports, out / "index.html"]:
         html, page = read(path)
         assert email_safety_problems(html, page) == [], path
-
-
-def test_figures_equal_the_audit_tables_where_the_periods_coincide(pipeline):
-    _result, out, summary, _ = pipeline
-    _html, index = read(out / "index.html")
-    rows = {r[0].split(" ")[0]: r for r in index.tables["instances"][1:]}
-    words = {"breach": {"In breach"}, "compliant": {"Compliant", "At the limit"}, "unlicensed": {"Unlicensed"},
-             "beyond_plan_maximum": {"Beyond plan maximum"}}
-    compared = 0
-    for instance, (_, p_start, p_end, peak, over, count, denials, status, limit, tz) in summary.items():
-        # instance_summary covers the audited period: where that is exactly October in the
-        # instance's zone, the report's figures must be the audit's.
-        if (p_start, p_end) != month_period("2026-10").bounds(tz):
-            continue
-        compared += 1
-        row = rows[instance]
-        assert row[2:7] == [str(peak), str(limit), duration(over), str(count), str(denials)], instance
-        assert row[1] in words[status], instance
-    assert compared >= 5
 
 
 def test_every_breach_is_listed_with_seats_at_its_peak_adding_up(pipeline):

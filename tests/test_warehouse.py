@@ -10,14 +10,14 @@ import pyarrow as pa
 import pytest
 
 from auditor.errors import NotAWarehouseError, WarehouseBusyError
-from auditor.schema import REJECTS
+from auditor.tables import REJECTS
 from auditor.warehouse import Warehouse
 
 
 def _rejects(n: int, run: str = "r1") -> pa.Table:
     return pa.table(
         {"run_id": [run] * n, "file": ["f.jsonl"] * n, "line": list(range(1, n + 1)), "reason": ["bad"] * n, "raw": ["x"] * n},
-        schema=REJECTS,
+        schema=REJECTS.schema,
     )
 
 
@@ -105,3 +105,53 @@ def test_connections_draw_no_progress_bar_on_stdout(warehouse_dir: Path) -> None
     con = Warehouse.open(warehouse_dir, create=True).connect()
     assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("UTC",)
+
+
+def _rel(wh: Warehouse, path: Path) -> str:
+    return path.relative_to(wh.root).as_posix()
+
+
+def test_a_reader_keeps_the_files_a_commit_replaced_until_it_lets_go(warehouse_dir: Path) -> None:
+    wh = Warehouse.open(warehouse_dir, create=True)
+    with wh.transaction() as tx:
+        first = tx.write("rejects", "run=r1", _rejects(3))
+    hold = wh.hold_readers_lock()
+    try:
+        pinned = wh.snapshot()
+        # Left by a run killed before its commit: no manifest ever named it, so no reader can be reading it.
+        orphan = warehouse_dir / "rejects" / "run=zz" / "g999999-dead.parquet"
+        orphan.parent.mkdir(parents=True)
+        orphan.write_bytes(b"half a file")
+        with wh.transaction() as tx:
+            second = tx.write("rejects", "run=r1", _rejects(5))
+        assert first.exists() and not orphan.exists()
+        assert wh.manifest().retired == (_rel(wh, first),)
+        con = duckdb.connect()
+        pinned.register(con, "rejects", "old")
+        assert con.execute("select count(*) from old").fetchone() == (3,)
+        # Another commit while the reader is still there: both replaced files are kept and listed.
+        with wh.transaction() as tx:
+            tx.write("rejects", "run=r1", _rejects(7))
+        assert first.exists() and second.exists()
+        assert set(wh.manifest().retired) == {_rel(wh, first), _rel(wh, second)}
+    finally:
+        hold.release()
+    with wh.transaction() as tx:
+        tx.write("rejects", "run=r2", _rejects(1, "r2"))
+    assert not first.exists() and not second.exists()
+    # Deleted files leave the list: it holds what the last commit replaced, no history.
+    assert wh.manifest().retired == ()
+    assert wh.connect().execute("select count(*) from rejects").fetchone() == (8,)
+
+
+def test_reading_holds_the_lock_for_the_block(warehouse_dir: Path) -> None:
+    wh = Warehouse.open(warehouse_dir, create=True)
+    with wh.transaction() as tx:
+        first = tx.write("rejects", "run=r1", _rejects(3))
+    with wh.reading() as snapshot:
+        with wh.transaction() as tx:
+            tx.write("rejects", "run=r1", _rejects(5))
+        assert snapshot.files("rejects") == [first] and first.exists()
+    with wh.lock():
+        wh.collect_garbage()
+    assert not first.exists()

@@ -18,7 +18,7 @@ import pytest
 
 from auditor.exitcodes import ExitCode
 from auditor.ingest import ingest
-from auditor.schema import TABLES
+from auditor.tables import TABLES
 from auditor.warehouse import Manifest, Transaction, Warehouse
 from tests.ingest_support import event, write_events
 
@@ -140,6 +140,28 @@ def test_a_read_only_warehouse_refuses_writers_in_one_line_and_serves_readers(sh
     assert not (shared_dir / "new-wh").exists()
 
 
+def test_a_reader_who_cannot_create_the_readers_lock_is_told_and_still_served(shared_dir: Path) -> None:
+    wh = Warehouse.open(shared_dir / "wh", create=True)
+    ingest(wh, [_small_log(shared_dir / "day1.jsonl")])
+    # A warehouse no writer has touched since readers' locks came in, owned by another user.
+    (shared_dir / "wh" / ".readers").unlink()
+    home = shared_dir / "home"
+    home.mkdir()
+    home.chmod(0o777)
+    if os.geteuid() != 0:
+        (shared_dir / "wh").chmod(0o555)
+    query = ["sql", "-w", str(shared_dir / "wh"), "-f", "csv", "SELECT count(*) AS n FROM events"]
+    (before,) = _run_as_reader([query], home)
+    assert before["exit"] == 0 and before["stdout"].splitlines() == ["n", "10"], before
+    assert before["stderr"].count("\n") == 1 and before["stderr"].startswith("auditor: warning: cannot open "), before
+    assert "may delete files it reads" in before["stderr"]
+    if os.geteuid() != 0:
+        (shared_dir / "wh").chmod(0o755)
+    ingest(wh, [_small_log(shared_dir / "day2.jsonl", day=2)])  # any writer creates it
+    (after,) = _run_as_reader([query], home)
+    assert after["exit"] == 0 and after["stdout"].splitlines() == ["n", "20"] and after["stderr"] == "", after
+
+
 # -- 10: the disk fills up ---------------------------------------------------------------------
 
 # Runs auditor with a limit on the size of any file it writes (RLIMIT_FSIZE): the kernel then
@@ -197,10 +219,10 @@ def test_a_write_refused_before_the_commit_fails_the_run_in_one_line(tmp_path: P
 def _rejects(n: int, run: str):
     import pyarrow as pa
 
-    from auditor.schema import REJECTS
+    from auditor.tables import REJECTS
 
     return pa.table({"run_id": [run] * n, "file": ["f.jsonl"] * n, "line": list(range(1, n + 1)),
-                     "reason": ["bad"] * n, "raw": ["x"] * n}, schema=REJECTS)
+                     "reason": ["bad"] * n, "raw": ["x"] * n}, schema=REJECTS.schema)
 
 
 def test_a_crash_between_commit_and_refresh_is_repaired_by_the_next_command(tmp_path: Path, invoke) -> None:
@@ -212,7 +234,7 @@ def test_a_crash_between_commit_and_refresh_is_repaired_by_the_next_command(tmp_
     with wh.lock():
         tx = Transaction(wh, wh.manifest())
         tx.write("rejects", "run=r9", _rejects(3, "r9"))
-        wh._write_manifest(Manifest(tx.base.generation + 1, tx.tables, tx.meta))
+        wh._write_manifest(Manifest(tx.base.generation + 1, tx.tables, tx.state))
     assert _duckdb_file_counts(wh) == stale != _manifest_counts(wh)
     result = invoke("sql", "-w", wh.root, "select 1")
     assert result.exit_code == 0 and result.stderr == "", result.output

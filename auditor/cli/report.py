@@ -57,17 +57,20 @@ def report(
     """
     from auditor.report import render_reports  # matplotlib loads only when reports are made
 
-    result = render_reports(
-        Warehouse.open(warehouse),
-        out_dir,
-        period=period,
-        date_from=date_from.date() if date_from else None,
-        date_to=date_to.date() if date_to else None,
-        instances=list(instances) or None,
-        eml=eml,
-        plans=plans,
-        progress=_progress(quiet),
-    )
+    wh = Warehouse.open(warehouse)
+    # The files it reads stay until the reports are written, whatever a nightly run commits meanwhile.
+    with wh.reading():
+        result = render_reports(
+            wh,
+            out_dir,
+            period=period,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+            instances=list(instances) or None,
+            eml=eml,
+            plans=plans,
+            progress=_progress(quiet),
+        )
     if not quiet:
         for path in result.paths():
             click.echo(str(path))

@@ -2,7 +2,7 @@
 
 The events become an Arrow table whose text columns are dictionary-encoded
 (each event points into short lists of names), and DuckDB writes each day's
-slice with ``queries/generate_jsonl.sql`` or ``generate_csv.sql``. Files are
+slice with ``queries/generate/jsonl.sql`` or ``generate/csv.sql``. Files are
 written two at a time: compression runs on one core per file.
 """
 
@@ -23,6 +23,8 @@ from auditor.generate.events import EVENT_KINDS, LOGIN, LOGIN_FAILED, REFUSAL_RE
 from auditor.queries import load_query
 
 FORMATS = ("jsonl", "csv")
+#: The statement that writes a day slice in each format.
+WRITE_QUERY = {"jsonl": "generate/jsonl", "csv": "generate/csv"}
 COMPRESSIONS = {None: "", "none": "", "gz": ".gz", "zst": ".zst"}
 DAY_US = 86_400 * US
 #: The names of the files the generator writes: DAY[_NN].FORMAT[.COMPRESSION].
@@ -129,7 +131,7 @@ def write_logs(
                 cur = con.cursor()
                 try:
                     cur.register("log_events", piece)
-                    cur.execute(load_query(f"generate_{fmt}"), {"path": str(path)})
+                    cur.execute(load_query(WRITE_QUERY[fmt]), {"path": str(path)})
                 finally:
                     cur.close()
                 written.append(LogFile(path, day, piece.num_rows))

@@ -5,7 +5,7 @@
 ``pipeline`` runs it all in one warehouse transaction.
 """
 
-from auditor.ingest.pipeline import PENDING_AUDIT, ingest, ingest_sources, known_file_hashes, new_run_id
+from auditor.ingest.pipeline import ingest, ingest_sources, known_file_hashes
 from auditor.ingest.results import FileResult, IngestResult
 
-__all__ = ["PENDING_AUDIT", "FileResult", "IngestResult", "ingest", "ingest_sources", "known_file_hashes", "new_run_id"]
+__all__ = ["FileResult", "IngestResult", "ingest", "ingest_sources", "known_file_hashes"]

@@ -3,7 +3,7 @@
 The run in one transaction: read each file in batches (a reader thread cuts
 lines while DuckDB validates earlier batches, two at a time), stage them, merge
 each UTC date the run touched with its partition (two dates at a time), then
-write the rejects, the ingest log and ``meta["pending_audit"]``; the warehouse
+write the rejects, the ingest log and the audit now due (``pending_audit``); the warehouse
 commits all of it at once or none.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import queue
-import secrets
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,33 +28,26 @@ from auditor.ingest.reader import PADDED_KEY, LineReader
 from auditor.ingest.results import FileResult, IngestResult
 from auditor.ingest.sources import SkippedPath, SourceFile, Sources, Unreadable, find_sources, format_of, open_regular
 from auditor.ingest.staging import EVENT_COLUMNS, DayMerger, NewEvents, StagingSession, with_file_no
+from auditor.files import new_run_id
 from auditor.limits import InputBounds
+from auditor.machine import workers
 from auditor.queries import run_query
-from auditor.schema import INGEST_LOG
+from auditor.state import Span
+from auditor.tables import EVENTS, INGEST_LOG, REJECTS
 from auditor.warehouse import Transaction, Warehouse
 
-#: The manifest meta key the audit consumes: per instance, the span of new events to re-audit.
-PENDING_AUDIT = "pending_audit"
-#: Batches staged at once, and date partitions merged at once (this machine has two cores).
-STAGE_WORKERS = 2
-#: Small files are staged together up to this many bytes, a statement's planning then spread over
-#: many lines (16 MB, for more even work between the two workers, measured no faster at 1M events).
+#: Batches staged at once, and date partitions merged at once: one per core (each on its own
+#: single-threaded DuckDB connection), bounded so that staged batches in flight stay few.
+STAGE_WORKERS = MERGE_WORKERS = workers(cap=4)
+#: Small files are staged together up to this many bytes: a staging statement takes a while to
+#: plan, which a batch of many small files then pays once.
 GROUP_BYTES = 48 << 20
 #: ... and up to this many batches: a batch of one line weighs far more than its bytes.
 GROUP_BATCHES = 1000
-MERGE_WORKERS = 2
 #: A file this large (as stored) is read in a thread of its own while DuckDB stages what came
 #: before; a smaller one is read in place (starting a thread costs more than it saves there).
 PREFETCH_BYTES = 4 << 20
 
-
-def new_run_id(now: datetime | None = None) -> str:
-    """A run id that sorts in time order, e.g. ``20261129T170300.123456Z-ab12cd``.
-
-    Microseconds, because runs a second apart (tests, a nightly catching up) must still sort.
-    """
-    now = now or datetime.now(timezone.utc)
-    return f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
 
 
 def ingest(
@@ -114,7 +106,7 @@ def known_file_hashes(warehouse: Warehouse) -> set[str]:
     """The SHA-256 of every file some committed ingest run read (from ingest_log)."""
     con = warehouse.connect()
     try:
-        return {sha for (sha,) in run_query(con, "ingest_known_files").fetchall()}
+        return {sha for (sha,) in run_query(con, "ingest/known_files").fetchall()}
     finally:
         con.close()
 
@@ -257,7 +249,7 @@ def _merge(session: StagingSession, tx: Transaction, files: list[FileResult]) ->
             with lock:
                 merger = local.merger = session.merger()
                 mergers.append(merger)
-        key = f"date={day}"
+        key = EVENTS.partitioning.key(day)
         new = merger.merge_day(day, staged, current.get(key))
         if new:  # else only duplicates: the partition stays as it is
             with lock:
@@ -285,7 +277,7 @@ def _merge(session: StagingSession, tx: Transaction, files: list[FileResult]) ->
 def _write_rejects(session: StagingSession, tx: Transaction, run_id: str, files: list[FileResult]) -> None:
     if not any(f.rejected for f in files):
         return
-    key = f"run={run_id}"
+    key = REJECTS.partitioning.key(run_id)
     path = tx.new_file("rejects", key)
     session.write_rejects(path, run_id, [str(f.path) for f in files])
     tx.put("rejects", key, path)
@@ -311,22 +303,12 @@ def _write_log(tx: Transaction, run_id: str, started: datetime, finished: dateti
         "unknown_fields": [f.unknown_fields or None for f in rows],
         "skipped": [f.skipped for f in rows],
     }
-    tx.write("ingest_log", f"run={run_id}", pa.table(columns, schema=INGEST_LOG))
+    tx.write("ingest_log", INGEST_LOG.partitioning.key(run_id), pa.table(columns, schema=INGEST_LOG.schema))
 
 
 def _record_pending_audit(tx: Transaction, spans: dict[str, tuple[datetime, datetime]]) -> None:
-    """Widen meta["pending_audit"] by the new spans, in the commit that adds the events."""
-    if not spans:
-        return
-    pending: dict[str, list[str]] = dict(tx.meta.get(PENDING_AUDIT) or {})
-    for instance, (first, last) in spans.items():
-        lo, hi = first.isoformat(), last.isoformat()
-        if instance in pending:
-            old_lo, old_hi = (datetime.fromisoformat(v) for v in pending[instance])
-            lo = min(old_lo, first).isoformat()
-            hi = max(old_hi, last).isoformat()
-        pending[instance] = [lo, hi]
-    tx.meta[PENDING_AUDIT] = pending
+    """Widen the audit that is due by the new spans, in the commit that adds the events."""
+    tx.state.add_pending({instance: Span(first, last) for instance, (first, last) in spans.items()})
 
 
 _DONE = object()

@@ -1,14 +1,14 @@
 """The DuckDB side of one ingest run: batches validated into staged Arrow tables, then merged.
 
 Each batch of raw lines is parsed, validated and normalised by one SQL statement
-(queries/ingest_fields_*.sql, queries/ingest_stage.sql) into an Arrow table,
+(queries/ingest/fields_*.sql, queries/ingest/stage.sql) into an Arrow table,
 kept in memory up to STAGED_MEMORY_BYTES and beyond that written to an Arrow
 IPC file in the run's scratch folder (staging Parquet files cost a third of the
 statement to write, and more to read back). Once every file is read, each UTC
 date the run touched is merged: a new date whose staged events all hash
 differently holds no duplicate and is sorted and written by pyarrow; any other
 date is merged with its current partition by one statement
-(queries/ingest_merge_partition.sql), which is where duplicates — in one file,
+(queries/ingest/merge_partition.sql), which is where duplicates — in one file,
 across files, or across runs — are found, inside DuckDB, which spills beyond
 its memory limit. Memory stays bounded by the in-memory budget, a few batches
 and FAST_DATE_ROWS, never by the input's size.
@@ -32,10 +32,12 @@ import pyarrow.parquet as pq
 from auditor.ingest.reader import BATCH_SCHEMA, PADDED_KEY
 from auditor.limits import MAX_SEATS, EventWindow, InputBounds
 from auditor.queries import load_query, run_query
-from auditor.schema import EVENTS
+from auditor.tables import EVENTS
 
+#: The statement that cuts a line of each format into its fields (the table macro ingest_fields).
+FIELDS_QUERY = {"jsonl": "ingest/fields_jsonl", "csv": "ingest/fields_csv"}
 #: Known when staging, needed when merging: the columns of an event, in schema order.
-EVENT_COLUMNS = tuple(EVENTS.names)
+EVENT_COLUMNS = tuple(EVENTS.columns)
 #: DuckDB spills to the scratch folder beyond this, so a huge date partition cannot exhaust memory.
 MEMORY_LIMIT = "1GB"
 #: Staged batches are kept in memory up to this many bytes; later ones go to IPC files.
@@ -65,7 +67,7 @@ class NewEvents:
 
 @dataclass
 class StagedBatch:
-    """One staged batch: its rows (queries/ingest_stage.sql) in memory, or in an IPC file."""
+    """One staged batch: its rows (queries/ingest/stage.sql) in memory, or in an IPC file."""
 
     rows: pa.Table | None
     path: Path | None
@@ -163,13 +165,13 @@ class StagingSession:
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws its own progress bar on stdout for long statements; stdout is for data.
         self.con.execute("SET enable_progress_bar = false")
-        # One thread per statement: ingest runs its statements two at a time itself (batches, then
-        # dates), and DuckDB's own threads cost a tenth more CPU time over these small statements.
+        # One thread per statement: ingest runs its statements in parallel itself (batches, then
+        # dates), and DuckDB's own threads only add overhead to these small statements.
         self.con.execute("SET threads = 1")
         self.con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
         self.con.execute("SET temp_directory = $dir", {"dir": str(scratch / "duckdb.tmp")})
         self._empty_events = scratch / "no-events.parquet"
-        pq.write_table(EVENTS.empty_table(), self._empty_events)
+        pq.write_table(EVENTS.schema.empty_table(), self._empty_events)
 
     def close(self) -> None:
         for con in self._cursors:
@@ -194,10 +196,10 @@ class StagingSession:
         """Point this thread's field macro at FMT (and, for CSV, at the file's header)."""
         stager = self._stager()
         if fmt == "csv" and header != stager.header:
-            run_query(stager.con, "ingest_set_csv_header", {"header": header or []})
+            run_query(stager.con, "ingest/set_csv_header", {"header": header or []})
             stager.header = header
         if fmt != stager.format:
-            run_query(stager.con, f"ingest_fields_{fmt}")
+            run_query(stager.con, FIELDS_QUERY[fmt])
             stager.format = fmt
 
     def stage(self, batch: pa.Table, file_no: int | None = None, *, guard: bool = False) -> None:
@@ -223,13 +225,13 @@ class StagingSession:
         con.register("ingest_batch", batch)
         try:
             try:
-                rows = con.sql(load_query("ingest_stage"), params=params).to_arrow_table()
+                rows = con.sql(load_query("ingest/stage"), params=params).to_arrow_table()
             except duckdb.Error:
                 if guard:
                     raise
                 with self._lock:
                     self.guarded += 1
-                rows = con.sql(load_query("ingest_stage"), params=dict(params, guard=True)).to_arrow_table()
+                rows = con.sql(load_query("ingest/stage"), params=dict(params, guard=True)).to_arrow_table()
         finally:
             con.register("ingest_batch", STAGE_BATCH_SCHEMA.empty_table())
         self._keep(rows)
@@ -324,7 +326,7 @@ class StagingSession:
         nos = [no for no, staged in enumerate(self.batches) if staged.rejected]
         self.con.register("ingest_staged", self.staged_reader(nos))
         try:
-            run_query(self.con, "ingest_write_rejects", {"run_id": run_id, "files": files, "path": str(path)})
+            run_query(self.con, "ingest/write_rejects", {"run_id": run_id, "files": files, "path": str(path)})
         finally:
             self.con.unregister("ingest_staged")
 
@@ -408,7 +410,7 @@ class DayMerger:
             if pc.count_distinct(rows.column("h")).as_py() == rows.num_rows:
                 self.fast += 1
                 self._merged = rows
-                # every event is new: what queries/ingest_new_events.sql gives, grouped here by pyarrow
+                # every event is new: what queries/ingest/new_events.sql gives, grouped here by pyarrow
                 news = rows.group_by(["file_no", "instance"]).aggregate([("ts", "count"), ("ts", "min"), ("ts", "max")])
                 return [
                     NewEvents(r["file_no"], r["instance"], r["ts_count"], r["ts_min"], r["ts_max"]) for r in news.to_pylist()
@@ -416,19 +418,19 @@ class DayMerger:
         params: dict[str, Any] = {"existing": [str(existing or self._empty_events)], "day_start": start, "day_end": end}
         self.con.register("ingest_staged", self._session.staged_reader(staged))
         try:
-            run_query(self.con, "ingest_merge_partition", params)
+            run_query(self.con, "ingest/merge_partition", params)
         finally:
             self.con.unregister("ingest_staged")
-        rows = run_query(self.con, "ingest_new_events").fetchall()
+        rows = run_query(self.con, "ingest/new_events").fetchall()
         return [NewEvents(int(no), inst, int(n), first, last) for no, inst, n, first, last in rows]
 
     def write_day(self, path: Path) -> None:
         """Write the day merged last as the partition file PATH, sorted by instance, ts, session_id."""
         if self._merged is None:  # merged by the statement, in DuckDB: sorted and written there
-            run_query(self.con, "ingest_write_partition", {"path": str(path)})
+            run_query(self.con, "ingest/write_partition", {"path": str(path)})
             return
         merged, self._merged = self._merged, None
-        # pyarrow sorts in about half the CPU time of DuckDB's ORDER BY here (it gathers the rows
-        # once), and its Parquet writer, told which columns are worth a dictionary, in 40%.
-        ordered = merged.select(list(EVENT_COLUMNS)).take(partition_order(merged)).cast(EVENTS)
+        # pyarrow sorts with one int64 key and gathers the rows once, and its Parquet writer is told
+        # which columns are worth a dictionary: cheaper than DuckDB's ORDER BY and COPY here.
+        ordered = merged.select(list(EVENT_COLUMNS)).take(partition_order(merged)).cast(EVENTS.schema)
         pq.write_table(ordered, path, **PARTITION_WRITE_OPTIONS)

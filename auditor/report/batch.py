@@ -6,9 +6,7 @@ import contextlib
 import csv
 import io
 import multiprocessing
-import os
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -16,26 +14,21 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from auditor.audit import ENGINE_VERSION
 from auditor.errors import AuditorError, UsageError
 from auditor.limits import MAX_REPORT_DAYS, check_date
 from auditor.names import name_notes
 from auditor.plans import PlanCatalogue, load_plans, parse_plans
 from auditor.policy import DEFAULT_POLICY
 from auditor.report.charts import render_charts
-from auditor.report.context import (
-    BreachRow,
-    ChartImage,
-    ReportContext,
-    build_figures,
-    build_reports,
-    policy_facts,
-    register_scope,
-    rows,
-    scope_for,
-)
+from auditor.report.build import build_figures, build_reports, policy_facts, register_scope, rows, scope_for
+from auditor.report.context import BreachRow, ChartImage, ReportContext
 from auditor.report.email import build_message, content_ids
 from auditor.report.filenames import OVERVIEW_FILE, safe_name
 from auditor.report.overview import render_overview
+from auditor.files import write_atomically
+from auditor.machine import workers
+from auditor.state import PipelineState
 from auditor.report.period import Period, last_full_month, local_day, month_period, range_period
 from auditor.report.render import render, render_page
 from auditor.warehouse import Warehouse
@@ -136,16 +129,23 @@ def render_reports(
         )
     con = warehouse.connect()
     try:
-        known = {r["instance"]: r for r in rows(con, "report_instances")}
+        known = {r["instance"]: r for r in rows(con, "report/instances")}
         if not known:
             raise NoAuditError(
                 f"the warehouse {warehouse.root} has no audit results; run `auditor audit --warehouse {warehouse.root}` first"
             )
         selected = _select(known, instances)
-        meta = warehouse.manifest().meta
-        catalogue = load_plans(plans) if plans is not None else _stored_catalogue(meta)
-        tolerance_s = tolerance.total_seconds() if tolerance is not None else _stored_tolerance(meta)
-        data_range = rows(con, "report_data_range")[0]
+        state = warehouse.state()
+        if state.audit is not None and state.audit.engine != ENGINE_VERSION:
+            # The per-day tables the verdict reads have another layout.
+            raise NoAuditError(
+                f"the audit's tables in {warehouse.root} were written by another version of auditor; "
+                f"run `auditor audit --warehouse {warehouse.root}` again"
+            )
+        catalogue = load_plans(plans) if plans is not None else _stored_catalogue(state)
+        if tolerance is None:
+            tolerance = state.audit.settings.tolerance if state.audit is not None else timedelta(0)
+        data_range = rows(con, "report/data_range")[0]
         first_ts, last_ts = data_range["first_ts"], data_range["last_ts"]
         scopes = [
             scope_for(name, info["timezone"] or "UTC", explicit or _default_period(first_ts, last_ts, info["timezone"]))
@@ -153,8 +153,9 @@ def render_reports(
         ]
         register_scope(con, scopes)
         stems = {name: safe_name(name) for name in known}
-        figures = build_figures(con, scopes, known, stems, catalogue, tolerance_s, name_notes(known))
-        facts = policy_facts(DEFAULT_POLICY)
+        figures = build_figures(con, scopes, known, stems, catalogue, tolerance, name_notes(known))
+        # the policy the audit judged with, not today's defaults
+        facts = policy_facts(state.audit.policy if state.audit is not None else DEFAULT_POLICY)
         out_dir.mkdir(parents=True, exist_ok=True)
         result = ReportResult(instances=list(selected))
         n_workers = _workers(workers, len(selected))
@@ -184,13 +185,13 @@ def render_reports(
     finally:
         con.close()
     say("overview")
-    _write_text(index, render_overview(figures.values()))
+    write_atomically(index, render_overview(figures.values()))
     result.index = index
     return result
 
 
 def _workers(asked: int | None, reports: int) -> int:
-    """Processes for rendering: charts take ~95% of the time and matplotlib is single-threaded.
+    """Processes for rendering: charts take nearly all the time, and matplotlib is single-threaded.
 
     Workers are forked: they inherit the loaded modules (no second import of the
     caller's __main__, which spawn would run again) and only render — matplotlib,
@@ -203,7 +204,7 @@ def _workers(asked: int | None, reports: int) -> int:
         return max(1, asked)
     if reports < PARALLEL_FROM:
         return 1  # starting a process costs about a second: not worth it for a few reports
-    return max(1, min(os.cpu_count() or 1, 4))
+    return workers(cap=4)
 
 
 def _select(known: dict[str, Any], instances: Sequence[str] | None) -> list[str]:
@@ -225,35 +226,11 @@ def _default_period(first_ts: datetime | None, last_ts: datetime | None, tz: str
     return last_full_month(local_day(first_ts, tz or "UTC"), local_day(last_ts, tz or "UTC"))
 
 
-def _stored_catalogue(meta: dict[str, Any]) -> PlanCatalogue:
+def _stored_catalogue(state: PipelineState) -> PlanCatalogue:
     """The catalogue the last audit used, when it stored its text; else the built-in one."""
-    inputs = meta.get("audit_inputs")
-    if isinstance(inputs, dict) and isinstance(inputs.get("plans_toml"), str):
-        return parse_plans(inputs["plans_toml"].encode("utf-8"), "the plan catalogue stored by the last audit")
+    if state.audit_inputs.plans_toml is not None:
+        return parse_plans(state.audit_inputs.plans_toml.encode("utf-8"), "the plan catalogue stored by the last audit")
     return load_plans(None)
-
-
-def _stored_tolerance(meta: dict[str, Any]) -> float:
-    audit = meta.get("audit")
-    if isinstance(audit, dict) and isinstance(audit.get("tolerance_s"), (int, float)):
-        return float(audit["tolerance_s"])
-    return 0.0
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write PATH whole or not at all: a reader never sees half a report."""
-    _write_bytes(path, text.encode("utf-8"))
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write PATH whole or not at all; a failure leaves no temporary file behind."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str | None) -> ReportResult:
@@ -267,11 +244,11 @@ def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str
     result.charts.extend(c.path for c in charts.values())
     on_disk = {name: ChartImage(c.path.name, c.alt, c.width, c.height) for name, c in charts.items()}
     html_path = folder / f"{stem}.html"
-    _write_text(html_path, render_page("report.html", report=report, charts=on_disk))
+    write_atomically(html_path, render_page("report.html", report=report, charts=on_disk))
     result.reports.append(html_path)
     if report.breaches:
         csv_path = folder / f"{stem}-breaches.csv"
-        _write_text(csv_path, evidence_csv(report.breaches))
+        write_atomically(csv_path, evidence_csv(report.breaches))
         result.evidence.append(csv_path)
     if eml:
         cids = content_ids(report, charts)
@@ -280,7 +257,7 @@ def write_report(report: ReportContext, out_dir: Path, *, eml: bool, sender: str
         text = render("report.txt", report=report)
         message = build_message(report, html, text, charts, cids, **({"sender": sender} if sender else {}))
         eml_path = folder / f"{stem}.eml"
-        _write_bytes(eml_path, bytes(message))
+        write_atomically(eml_path, bytes(message))
         result.emls.append(eml_path)
     return result
 

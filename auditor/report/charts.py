@@ -8,7 +8,7 @@ Each chart is at most 680 px wide, the page's width.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 
 import matplotlib
@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
 from auditor.report.context import ReportContext  # noqa: E402
-from auditor.report.period import zone_info  # noqa: E402
+from auditor import timezones  # noqa: E402
 
 WIDTH_PX = 680
 DPI = 100
@@ -97,7 +97,7 @@ def _limit_line(report: ReportContext) -> tuple[list[datetime], list[float]]:
 def seats_chart(report: ReportContext, path: Path) -> Chart:
     """Concurrent seats over the period as a step line, the seat limit as a line."""
     f = report.figures
-    zone = zone_info(f.timezone)
+    zone = timezones.zone(f.timezone)
     xs, ys = _usage_line(report)
     lx, ly = _limit_line(report)
     height = 220
@@ -123,7 +123,7 @@ def daily_chart(report: ReportContext, path: Path) -> Chart:
     """Each local day's peak as a bar, red above the limit; the limit as a step line."""
     f = report.figures
     # Bars centred on local noon, so that each covers its own day on a datetime axis.
-    zone = zone_info(f.timezone)
+    zone = timezones.zone(f.timezone)
     days = [datetime.combine(d.day, time(12)) for d in report.days]
     peaks = [d.peak_seats for d in report.days]
     colours = [OVER if d.seat_limit is not None and d.peak_seats > d.seat_limit else USAGE for d in report.days]

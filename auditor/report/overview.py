@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.report.context import InstanceFigures, build_overview
+from auditor.report.build import build_overview
+from auditor.report.context import InstanceFigures
 from auditor.report.render import render_page
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
 
-from auditor.errors import AuditorError, UsageError
+from auditor import timezones
+from auditor.errors import UsageError
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -54,10 +54,7 @@ class Period:
 
     def bounds(self, tz: str) -> tuple[datetime, datetime]:
         """The period's instants in TZ as UTC datetimes: [local midnight of first_day, of end_day)."""
-        zone = zone_info(tz)
-        start = datetime.combine(self.first_day, time(0), tzinfo=zone).astimezone(timezone.utc)
-        end = datetime.combine(self.end_day, time(0), tzinfo=zone).astimezone(timezone.utc)
-        return start, end
+        return timezones.local_midnight(self.first_day, tz), timezones.local_midnight(self.end_day, tz)
 
 
 def _day_title(day: date) -> str:
@@ -66,13 +63,6 @@ def _day_title(day: date) -> str:
 
 def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def zone_info(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        raise AuditorError(f"unknown time zone {tz!r} in the warehouse's entitlements; reload a corrected file with `auditor audit --entitlements`") from None
 
 
 def month_period(text: str) -> Period:
@@ -109,4 +99,4 @@ def last_full_month(first_local_day: date, last_local_day: date) -> Period:
 
 
 def local_day(instant: datetime, tz: str) -> date:
-    return instant.astimezone(zone_info(tz)).date()
+    return timezones.local_date(instant, tz)

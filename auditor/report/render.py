@@ -15,7 +15,7 @@ from typing import Any
 import css_inline
 import jinja2
 
-from auditor.report.period import zone_info
+from auditor import timezones
 from auditor.resources import templates_dir
 
 
@@ -41,7 +41,7 @@ def local(instant: datetime | None, tz: str | None = None, fmt: str = "%a %d %b 
     if instant is None:
         return "–"
     if tz:
-        instant = instant.astimezone(zone_info(tz))
+        instant = instant.astimezone(timezones.zone(tz))
     return instant.strftime(fmt)
 
 

@@ -1,0 +1,109 @@
+"""Where an incremental audit restarts each instance, and the history it reads from there.
+
+For each instance with new events, a restart point q: an instant at or before its
+earliest new event such that no stored segment starts before q and ends at or
+after it (nothing is open at q and no seat is in use just before it, so no usage
+step or breach runs across q), and before which no session's attributes change
+(a new event that raises a session's seats or gives it an earlier first value
+sends q back to that session's first event). Results before q are kept as stored;
+from q on everything is recomputed with the same statements as a full audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import duckdb
+import pyarrow as pa
+
+from auditor.audit import engine
+from auditor.audit.outputs import Cuts
+from auditor.queries import run_query
+from auditor.state import AuditRecord, Span
+from auditor.warehouse import Snapshot, register_files
+
+#: The widest window an incremental audit reads back for covering segments (a century: wider
+#: than any history, short of the calendar's end).
+MAX_LOOKBACK = timedelta(days=36_500)
+#: How far a restart day's local midnight may lie before the restart point, in UTC dates.
+_DAY_MARGIN = timedelta(days=2)
+
+
+def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending: Mapping[str, Span],
+                     last: AuditRecord) -> Cuts:
+    """Find every re-audited instance's restart point; register a_restart_points and the h_* views.
+
+    The search reads stored segments back from the earliest new event by the longest
+    segment stored, and further (doubling) while covered points move, so an instance
+    that never pauses costs a few statements, not one per segment.
+    """
+    q = {name: span.first for name, span in pending.items()}
+    reach = timedelta(microseconds=last.max_segment_us) + _DAY_MARGIN
+    _register_stored(con, snapshot, last)
+    while True:
+        _register_points(con, q)
+        snapshot.register(con, "sessions", "h_sessions", since=(min(q.values()) - reach).date())
+        covered = run_query(con, "audit/covering").fetchall()
+        if covered:
+            for name, start in covered:
+                q[name] = start
+            reach = min(reach * 2, MAX_LOOKBACK)
+            continue
+        earliest = min(q.values())
+        snapshot.register(con, "events", "h_events", since=(earliest - _DAY_MARGIN).date())
+        run_query(con, "audit/instance_zones")
+        run_query(con, "audit/restart_points")
+        run_query(con, "audit/events_in")
+        engine.run_sessions(con)
+        changed = run_query(con, "audit/changed_sessions").fetchall()
+        if not changed:
+            break
+        for name, first_ts in changed:
+            q[name] = min(first_ts, q[name])
+    earliest = min(q.values())
+    # Stored rows the days and breaches of a restart day read (it is recomputed whole).
+    reach_back = (earliest - timedelta(microseconds=last.max_segment_us) - _DAY_MARGIN).date()
+    snapshot.register(con, "sessions", "h_sessions", since=min(reach_back, (earliest - reach).date()))
+    snapshot.register(con, "usage_steps", "h_usage_steps", since=reach_back)
+    snapshot.register(con, "breaches", "h_breaches", since=(earliest - _DAY_MARGIN).date())
+    utc_date, local_day = con.execute(
+        "SELECT min(CAST(timezone('UTC', q) AS DATE)), min(q_day) FROM a_restart_points WHERE NOT isinf(q)"
+    ).fetchone()
+    return Cuts(utc_date, local_day)
+
+
+def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
+    """A full audit's history: every event, no stored result, no restart point."""
+    snapshot.register(con, "events", "h_events")
+    for table in ("sessions", "usage_steps", "breaches", "session_state", "daily_usage", "daily_levels",
+                  "instance_summary"):
+        snapshot.register(con, table, f"h_{table}", nothing=True)
+    snapshot.register(con, "sessions", "h_open_sessions", nothing=True)
+    con.register("a_restart_from", _points({}))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE a_restart_points (instance VARCHAR, q TIMESTAMPTZ, q_day DATE, d0 TIMESTAMPTZ)"
+    )
+
+
+def _register_stored(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, last: AuditRecord) -> None:
+    """The stored results an incremental audit reads whole: session states, days, summaries, open segments."""
+    for table in ("session_state", "daily_usage", "daily_levels", "instance_summary"):
+        snapshot.register(con, table, f"h_{table}")
+    open_parts = snapshot.partitions("sessions")
+    open_files = [open_parts[key] for key in last.open_partitions if key in open_parts]
+    register_files(con, "sessions", "h_open_sessions", open_files)
+
+
+def _register_points(con: duckdb.DuckDBPyConnection, q: Mapping[str, datetime]) -> None:
+    con.register("a_restart_from", _points(q))
+
+
+def _points(q: Mapping[str, datetime]) -> pa.Table:
+    names = sorted(q)
+    return pa.table(
+        {
+            "instance": pa.array(names, pa.string()),
+            "q": pa.array([q[n] for n in names], pa.timestamp("us", tz="UTC")),
+        }
+    )

@@ -1,0 +1,33 @@
+-- covering: for each candidate restart point (a_restart_from: instance, q) that a stored segment
+-- covers - one that starts before q and ends at or after it - the latest instant t < q at
+-- which the instance can restart instead: the latest start of a stored segment that no other
+-- segment covers (every instant between it and q is then covered, so none later will do).
+-- An incremental audit restarts an instance at q only when nothing covers it: then no
+-- segment is open at q (nor ends there by a logout at q), and no seat is in use just before
+-- q, so no usage step or breach runs across q. Instances whose q nothing covers are left out.
+-- One pass over the stored segments finds t however many segments chain back to back (a
+-- service that never pauses), where following the covering segments one at a time took a
+-- statement per segment. t is as far as the history read shows: a segment in an earlier
+-- partition may still cover it, so the caller reads further back until no instance moves.
+-- Reads: h_sessions, a_restart_from. Parameters: none.
+WITH seg AS (
+    SELECT s.instance, s.start_ts, s.end_ts, q.q
+    FROM h_sessions AS s
+    JOIN a_restart_from AS q USING (instance)
+    WHERE s.start_ts < q.q
+),
+covered_q AS (
+    SELECT instance FROM seg GROUP BY instance, q HAVING max(end_ts) >= q
+),
+reach AS (
+    -- the latest end among the segments that start strictly before this one
+    SELECT instance, start_ts,
+           max(end_ts) OVER (PARTITION BY instance ORDER BY start_ts
+                             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS reach_before
+    FROM seg
+    SEMI JOIN covered_q USING (instance)
+)
+SELECT instance, max(start_ts) AS start_ts
+FROM reach
+WHERE reach_before IS NULL OR reach_before < start_ts
+GROUP BY instance

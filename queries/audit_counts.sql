@@ -1,8 +1,0 @@
--- audit_counts: the number of rows the audit computed for each table, and its instances.
--- Reads: a_sessions, a_steps, a_breaches, a_daily, a_summary, a_instances. Parameters: none.
-SELECT (SELECT count(*) FROM a_sessions) AS sessions,
-       (SELECT count(*) FROM a_steps) AS usage_steps,
-       (SELECT count(*) FROM a_breaches) AS breaches,
-       (SELECT count(*) FROM a_daily) AS daily_usage,
-       (SELECT count(*) FROM a_summary) AS instance_summary,
-       (SELECT list(instance ORDER BY instance) FROM a_instances) AS instances

@@ -1,9 +1,0 @@
--- audit_out_instance_summary: the instance_summary rows this audit computed, with the partition they belong to (part).
--- part: 'all' (one file).
--- Reads: a_summary. Parameters: none.
-CREATE OR REPLACE TEMP VIEW a_out_instance_summary AS
-SELECT instance, customer, plan, timezone, period_start, period_end, seat_limit, plan_maximum,
-       peak_seats, peak_at, p95_seats, seconds_over_limit, breach_count, denials, status,
-       recommended_seat_limit, recommended_extra_sessions, fits_plan_maximum,
-       'all' AS part
-FROM a_summary
