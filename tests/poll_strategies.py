@@ -82,14 +82,17 @@ def view_rows(truth: list[TrueSession], instance: str, t: datetime) -> list[dict
     return out
 
 
+def poll_record(instance: str, t: datetime, rows: list[dict] | None) -> dict:
+    """A row of `polls`: ROWS listed at T, or None for a failed poll."""
+    return {"instance": instance, "polled_at": t, "ok": rows is not None,
+            "error": None if rows is not None else "HTTP 503 Service Unavailable",
+            "listed": None if rows is None else len(rows), "collector_user": COLLECTOR_USER,
+            "collector_application": COLLECTOR_APP, "entity_set": ENTITY_SET}
+
+
 def poll(instance: str, t: datetime, truth: list[TrueSession], ok: bool = True) -> tuple[dict, list[dict]]:
-    rows = view_rows(truth, instance, t) if ok else []
-    return (
-        {"instance": instance, "polled_at": t, "ok": ok, "error": None if ok else "HTTP 503 Service Unavailable",
-         "listed": len(rows) if ok else None, "collector_user": COLLECTOR_USER,
-         "collector_application": COLLECTOR_APP, "entity_set": ENTITY_SET},
-        rows,
-    )
+    rows = view_rows(truth, instance, t) if ok else None
+    return poll_record(instance, t, rows), rows or []
 
 
 @st.composite
