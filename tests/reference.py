@@ -39,10 +39,12 @@ def first_value(events: list[dict], key: str):
     return min(found)[2] if found else None
 
 
-def build_sessions(events: list[dict], policy: Policy = DEFAULT_POLICY) -> list[dict]:
+def build_sessions(events: list[dict], policy: Policy = DEFAULT_POLICY, later: datetime | None = None) -> list[dict]:
+    """The segments of the connection-log EVENTS. LATER: the latest time of the warehouse's other data
+    (polls, audit-log entries), which rule 5's "latest event time" includes."""
     if not events:
         return []
-    max_ts = max(e["ts"] for e in events)
+    max_ts = max([e["ts"] for e in events] + ([later] if later else []))
     restarts: dict[str, list[datetime]] = defaultdict(list)
     sessions: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for e in events:
@@ -192,6 +194,7 @@ def build_polled_sessions(polls: list[dict], rows: list[dict], audit_log: list[d
             if any(s["user"] == e["user"] and abs(s["start_ts"] - t) <= policy.login_match for s in polled):
                 continue
             later = [p for p in ok_times if p > t]
+            # with no later poll it ends at its idle deadline, 'open' as a polled session's would
             unseen.append(
                 {
                     "instance": inst,
@@ -206,7 +209,7 @@ def build_polled_sessions(polls: list[dict], rows: list[dict], audit_log: list[d
                     "counted": True,
                     "start_ts": t,
                     "end_ts": later[0] if later else t + policy.idle_timeout,
-                    "end_reason": "unseen",
+                    "end_reason": "unseen" if later else "open",
                     "start_inferred": False,
                     "last_activity_ts": t,
                     "end_ts_min": t,
@@ -392,7 +395,8 @@ def daily_usage(instances: set[str], denials: list[dict], sessions: list[dict], 
 def audit(events: list[dict], ents: list[Ent], policy: Policy = DEFAULT_POLICY, *, polls: list[dict] = (),
           polled_rows: list[dict] = (), audit_log: list[dict] = ()) -> dict[str, list[dict]]:
     """The audit's tables from connection-log EVENTS and polled data (POLLS, POLLED_ROWS, AUDIT_LOG)."""
-    sessions = build_sessions(events, policy) + build_polled_sessions(list(polls), list(polled_rows), list(audit_log), policy)
+    other = [p["polled_at"] for p in polls] + [e["event_time"] for e in audit_log]
+    sessions = build_sessions(events, policy, max(other, default=None)) + build_polled_sessions(list(polls), list(polled_rows), list(audit_log), policy)
     steps = usage_steps(sessions, ents)
     brs = breaches(steps)
     instances = {e["instance"] for e in events} | {p["instance"] for p in polls} | {r["instance"] for r in audit_log}

@@ -152,7 +152,7 @@ def add_mixed(wh: Warehouse, chunk: list[tuple[str, object]]) -> None:
     add_polled(wh, [x for kind, x in chunk if kind == "poll"], [x for kind, x in chunk if kind == "log"])
 
 
-@settings(max_examples=examples(8))
+@settings(max_examples=examples(5))
 @given(case=polled_split())
 def test_incremental_polls_equal_full(tmp_path_factory, case) -> None:
     ents, chunks = case

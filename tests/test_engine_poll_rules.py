@@ -172,7 +172,7 @@ def test_rule4_a_login_no_poll_saw_raises_the_upper_bound_until_the_next_poll(tm
     log = [entry(7, "Login", "bob", entry_id="42"), entry(22, "Login", "cy", entry_id="43")]
     t = audit(tmp_path, [polled(5), polled(10), polled(15)], log)
     assert ends(t) == [("login:42", at(7), at(7), at(10), "unseen"),
-                       ("login:43", at(22), at(22), at(42), "unseen")]  # no later poll: 20 minutes
+                       ("login:43", at(22), at(22), at(42), "open")]  # no later poll: 20 minutes, open
     s = t["sessions"][0]
     assert (s["user"], s["app"], s["device"], s["counted"], s["last_activity_ts"]) == ("bob", WEB, None, True, at(7))
     assert steps(t) == [(at(7), at(10), 0, 1), (at(22), at(42), 0, 1)]

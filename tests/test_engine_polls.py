@@ -101,7 +101,7 @@ def assert_tables_equal(got: dict, want: dict) -> None:
         assert got[table] == want[table], f"{table} differs"
 
 
-@settings(max_examples=examples(15))
+@settings(max_examples=examples(8))
 @given(polled=polled_instances(), data=st.data())
 def test_polled_engine_equals_reference_and_bounds_hold(tmp_path_factory, polled, data) -> None:
     ents = data.draw(polled_ents(sorted(polled)))
@@ -111,7 +111,7 @@ def test_polled_engine_equals_reference_and_bounds_hold(tmp_path_factory, polled
     check_bounds(got, polled, ref_ents)
 
 
-@settings(max_examples=examples(8))
+@settings(max_examples=examples(5))
 @given(scenario=scenarios(), polled=polled_instances(), data=st.data())
 def test_polled_and_logged_instances_together_equal_the_reference(tmp_path_factory, scenario, polled, data) -> None:
     events, ents = scenario
@@ -120,7 +120,7 @@ def test_polled_and_logged_instances_together_equal_the_reference(tmp_path_facto
     assert_tables_equal(got, want)
 
 
-@settings(max_examples=examples(8))
+@settings(max_examples=examples(5))
 @given(truth=true_sessions("p1", datetime.fromisoformat("2026-11-02T07:00:00+00:00")), data=st.data())
 def test_a_poll_at_every_start_and_end_gives_the_truth(tmp_path_factory, truth, data) -> None:
     # polls at every start, just before and at every end, and just after it: each session is
