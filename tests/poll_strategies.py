@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 
 from auditor.policy import DEFAULT_POLICY
 from auditor.state import Span
-from auditor.tables import AUDIT_LOG, POLLED_SESSIONS, POLLS
-from auditor.warehouse import Warehouse
+from auditor.tables import AUDIT_LOG, POLLED_SESSIONS, POLLS, Table
+from auditor.warehouse import Transaction, Warehouse
 
 COLLECTOR_USER = "auditor-collector"
 COLLECTOR_APP = "ERP.net auditor collector"
@@ -147,6 +147,7 @@ def schedules(draw, base: datetime, hours: int = 4) -> list[tuple[datetime, bool
 
 def observe(instance: str, truth: list[TrueSession], schedule: list[tuple[datetime, bool]],
             refused: list[datetime] = ()) -> Polled:
+    """INSTANCE's TRUTH as the polls of SCHEDULE saw it, its logins and the REFUSED ones in the audit log."""
     observations = [poll(instance, t, truth, ok) for t, ok in schedule]
     log = [{"instance": instance, "id": s.login_id, "event_time": s.start, "event_class": "Authentication",
             "event_type": "Login", "application_name": s.app, "details": None, "user": s.user} for s in truth]
@@ -210,7 +211,7 @@ def add_polled(wh: Warehouse, observations: list[tuple[dict, list[dict]]], audit
         tx.state.add_pending(spans)
 
 
-def _merge(tx, table, column: str, data: list[dict]) -> None:
+def _merge(tx: Transaction, table: Table, column: str, data: list[dict]) -> None:
     by_date: dict[str, list[dict]] = defaultdict(list)
     for row in data:
         by_date[table.partitioning.key(row[column])].append({f: row.get(f) for f in table.columns})

@@ -10,7 +10,7 @@ certain breach overlaps a true one, and polls at every start and end give the tr
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import hypothesis.strategies as st
