@@ -30,7 +30,8 @@ SESSION_STEPS = ("audit/instance_zones", "audit/instances", "audit/entitlements"
 #: Segments (around the pointer chase of the absolute expiry, in Python), then the sweep.
 SEGMENT_STEPS = ("audit/activity", "audit/expiry_points")
 #: The polled sessions join the segments before the sweep.
-SWEEP_STEPS = ("audit/chain_starts", "audit/segments", "audit/polled_sessions", "audit/usage_steps", "audit/breaches")
+SWEEP_STEPS = ("audit/chain_starts", "audit/segments", "audit/ok_polls", "audit/polled_sessions", "audit/usage_steps",
+               "audit/breaches")
 #: The local days and the rows the audit gives for each table.
 DAY_STEPS = (
     "audit/relabeled_sessions", "audit/day_sessions", "audit/day_steps", "audit/day_breaches",
@@ -89,7 +90,8 @@ def run_sessions(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
 
 def select_polls(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     """The a_*_in views of the polls, listed sessions and audit-log entries the audit works from."""
-    run_query(con, "audit/poll_from", {"match_us": microseconds(policy.login_match)})
+    run_query(con, "audit/poll_from", {"match_us": microseconds(policy.login_match),
+                                       "poll_interval_us": microseconds(policy.poll_interval)})
     run_query(con, "audit/polls_in")
 
 

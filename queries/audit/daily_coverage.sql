@@ -1,35 +1,31 @@
 -- daily_coverage: per polled instance and local day, how long (microseconds) the polls observed:
 -- the instants within $poll_interval_us of a successful poll. Each poll covers [p - interval,
--- p + interval]; consecutive polls at most twice the interval apart join into one island, which
--- is cut into the local days it overlaps. An incremental audit recomputes each re-audited
--- instance's days from its restart day, from the polls from the interval before that day's
--- local midnight d0 on (every poll that covers an instant of the day).
--- Reads: h_polls, a_instances, a_restart_points. Parameters: $poll_interval_us.
+-- p + interval]; consecutive polls at most twice the interval apart join into one island (from
+-- the interval before its first poll to the interval after its last), which is cut into the local
+-- days it overlaps. A re-audited instance's days are recomputed from its restart day on.
+-- Reads: a_ok_polls, a_instances, a_restart_points. Parameters: $poll_interval_us.
 CREATE OR REPLACE TEMP TABLE a_daily_coverage AS
-WITH ok AS (
-    SELECT DISTINCT p.instance, p.polled_at
-    FROM h_polls AS p
-    JOIN a_instances AS i USING (instance)
-    LEFT JOIN a_restart_points AS q USING (instance)
-    WHERE p.ok AND (q.d0 IS NULL OR p.polled_at >= q.d0 - to_microseconds(CAST($poll_interval_us AS BIGINT)))
-),
-marked AS (
+WITH marked AS (
     SELECT instance, polled_at,
-           CASE WHEN epoch_us(polled_at) - epoch_us(lag(polled_at) OVER w) <= 2 * CAST($poll_interval_us AS BIGINT)
-                THEN 0 ELSE 1 END AS opens
-    FROM ok
-    WINDOW w AS (PARTITION BY instance ORDER BY polled_at)
+           prev_poll IS NULL OR epoch_us(polled_at) - epoch_us(prev_poll) > 2 * CAST($poll_interval_us AS BIGINT)
+               AS opens,
+           next_poll IS NULL OR epoch_us(next_poll) - epoch_us(polled_at) > 2 * CAST($poll_interval_us AS BIGINT)
+               AS closes
+    FROM a_ok_polls
 ),
-numbered AS (
-    SELECT *, sum(opens) OVER (PARTITION BY instance ORDER BY polled_at ROWS UNBOUNDED PRECEDING) AS island
-    FROM marked
+firsts AS (
+    SELECT instance, polled_at AS first_poll, row_number() OVER (PARTITION BY instance ORDER BY polled_at) AS k
+    FROM marked WHERE opens
+),
+lasts AS (
+    SELECT instance, polled_at AS last_poll, row_number() OVER (PARTITION BY instance ORDER BY polled_at) AS k
+    FROM marked WHERE closes
 ),
 islands AS (
     SELECT instance,
-           min(polled_at) - to_microseconds(CAST($poll_interval_us AS BIGINT)) AS a,
-           max(polled_at) + to_microseconds(CAST($poll_interval_us AS BIGINT)) AS b
-    FROM numbered
-    GROUP BY instance, island
+           f.first_poll - to_microseconds(CAST($poll_interval_us AS BIGINT)) AS a,
+           l.last_poll + to_microseconds(CAST($poll_interval_us AS BIGINT)) AS b
+    FROM firsts AS f JOIN lasts AS l USING (instance, k)
 ),
 island_days AS (
     SELECT s.instance, s.a, s.b, i.tz,
