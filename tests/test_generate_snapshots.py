@@ -370,3 +370,21 @@ def test_cli_generate_sample_writes_the_polled_truth_when_asked(invoke, tmp_path
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[-1] == str(tmp_path / "truth.jsonl")
     assert read_truth(tmp_path / "truth.jsonl") == {POLLED_INSTANCE.name: sample_simulation().sessions}
+
+
+def test_sample_readme_counts_are_the_files(sample_lines, sample_polls) -> None:
+    readme = (SAMPLE_DATA / "README.md").read_text(encoding="utf-8")
+    all_lines = sum(len(lines) for lines in sample_lines.values())
+    views = [r for r in sample_polls if r["entity_set"] == CURRENT_SESSIONS]
+    reads = [r for r in sample_polls if r["entity_set"] == AUDIT_LOG]
+    failed = sum("error" in r for r in views)
+    rows = sum(len(r.get("rows", [])) for r in views)
+    told = (
+        f"In all, {all_lines:,} lines: {len(views):,} polls of the view ({failed} failed, {rows:,} rows), "
+        f"{len(reads)} reads of the audit log"
+    )
+    assert told in readme
+    assert f"{all_lines - len(sample_polls)} lines written twice" in readme
+    sim = sample_simulation()
+    assert f"{sum(s.uncounted for s in sim.sessions)} of them" in readme
+    assert f"{sum(not s.uncounted for s in sim.sessions)} counted sessions" in readme

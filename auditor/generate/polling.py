@@ -230,7 +230,10 @@ def simulate(spec: InstanceSpec, plan: PollPlan, seed: int) -> Simulation:
         actor.open.requests.append(at)
     for o in list(alive):
         close(o, o.deadline())
-    sessions.sort(key=lambda s: (s.start, s.session_id))
+    # The days around the period were played so that it starts and ends mid-stream; keep what falls in it.
+    sessions = sorted((s for s in sessions if s.end > plan.start and s.start < plan.end), key=lambda s: (s.start, s.session_id))
+    audit = [e for e in audit if plan.start <= e.at < plan.end]
+    restarts = [r for r in restarts if plan.start <= r < plan.end]
     return Simulation(spec.name, plan, sessions, audit, restarts, polls)
 
 
