@@ -356,6 +356,8 @@ def test_cli_generate_snapshots_writes_files_truth_and_the_same_bytes_twice(invo
         (["--seed", "1", "--instances", "1", "--days", "1", "--format", "snapshots", "--poll-every", "10s"], "at least 30s"),
         (["--seed", "1", "--instances", "1", "--days", "1", "--format", "snapshots", "--poll-every", "often"], "'--poll-every'"),
         (["--sample", "--poll-every", "5m"], "drop --poll-every"),
+        (["--seed", "1", "--instances", "0", "--days", "1", "--format", "snapshots"], "--instances must be at least 1"),
+        (["--seed", "1", "--instances", "1", "--days", "0", "--format", "snapshots"], "--days must be at least 1"),
     ],
 )
 def test_cli_generate_snapshot_options_exit_2(invoke, tmp_path: Path, args: list[str], message: str) -> None:

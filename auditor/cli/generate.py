@@ -116,71 +116,43 @@ def generate(
         prepare_out_dir(out, overwrite=overwrite)
         prepare_out_dir(out, overwrite=overwrite, sub=SNAPSHOTS_DIR, names=SNAPSHOT_NAME)
         result = build_sample(out, truth=truth)
-        click.echo(result.out_dir / "logs")
-        click.echo(result.out_dir / SNAPSHOTS_DIR)
-        click.echo(result.entitlements)
-        if truth is not None:
-            click.echo(truth)
-        if not quiet:
-            _summary(result)
-        return
-    missing = [f"--{name}" for name, value in (("seed", seed), ("instances", instances), ("days", days)) if value is None]
-    if missing:
-        raise UsageError(f"missing {', '.join(missing)}: say how much to generate (or pass --sample)")
-    assert seed is not None and instances is not None and days is not None
-    compress = None if compression == "none" else compression
-    if fmt == "snapshots":
-        snapshots = generate_snapshots(
-            out,
-            seed=seed,
-            instances=instances,
-            days=days,
-            start=start.date(),
-            poll_every=poll_every,
-            compression=compress,
-            files_per_day=files_per_day or 3,
-            truth=truth,
-            overwrite=overwrite,
-        )
-        click.echo(snapshots.out_dir / SNAPSHOTS_DIR)
-        click.echo(snapshots.entitlements)
-        if truth is not None:
-            click.echo(truth)
-        if not quiet:
-            _snapshot_summary(snapshots)
-        return
-    result = run_generate(
-        out,
-        seed=seed,
-        instances=instances,
-        days=days,
-        start=start.date(),
-        fmt=fmt,
-        compression=compress,
-        files_per_day=files_per_day or 1,
-        overwrite=overwrite,
-    )
-    click.echo(result.out_dir / "logs")
-    click.echo(result.entitlements)
+        paths = [result.out_dir / "logs", result.out_dir / SNAPSHOTS_DIR, result.entitlements]
+        summary = _summary(result)
+    else:
+        missing = [f"--{name}" for name, value in (("seed", seed), ("instances", instances), ("days", days)) if value is None]
+        if missing:
+            raise UsageError(f"missing {', '.join(missing)}: say how much to generate (or pass --sample)")
+        assert seed is not None and instances is not None and days is not None
+        size = {"seed": seed, "instances": instances, "days": days, "start": start.date(), "overwrite": overwrite}
+        compress = None if compression == "none" else compression
+        if fmt == "snapshots":
+            polled = generate_snapshots(
+                out, **size, poll_every=poll_every, compression=compress, files_per_day=files_per_day or 3, truth=truth
+            )
+            paths = [polled.out_dir / SNAPSHOTS_DIR, polled.entitlements]
+            summary = _snapshot_summary(polled)
+        else:
+            result = run_generate(out, **size, fmt=fmt, compression=compress, files_per_day=files_per_day or 1)
+            paths = [result.out_dir / "logs", result.entitlements]
+            summary = _summary(result)
+    for path in paths + ([truth] if truth is not None else []):
+        click.echo(path)
     if not quiet:
-        _summary(result)
+        click.echo(summary, err=True)
+        sys.stderr.flush()
 
 
-def _summary(result: GenerateResult) -> None:
+def _summary(result: GenerateResult) -> str:
     kinds = ", ".join(f"{n} {kind}" for kind, n in result.events_by_kind.items())
-    click.echo(
+    return (
         f"wrote {result.events} events ({kinds}) in {len(result.logs)} files: "
-        f"{result.instances} instances over {result.days} days, {result.sessions} sessions",
-        err=True,
+        f"{result.instances} instances over {result.days} days, {result.sessions} sessions"
     )
-    sys.stderr.flush()
 
 
-def _snapshot_summary(result: SnapshotResult) -> None:
-    click.echo(
+def _snapshot_summary(result: SnapshotResult) -> str:
+    return (
         f"wrote {result.lines} lines in {len(result.files)} files: {result.polls} polls of {result.instances} instances "
         f"over {result.days} days ({result.failed_polls} failed), {result.sessions} true sessions, "
-        f"{result.refused_logins} refused logins, {result.restarts} restarts",
-        err=True,
+        f"{result.refused_logins} refused logins, {result.restarts} restarts"
     )
-    sys.stderr.flush()

@@ -132,12 +132,17 @@ def prepare_out_dir(out_dir: Path, *, overwrite: bool, sub: str = "logs", names:
 
 
 def _check(*, instances: int, days: int, fmt: str, compression: str | None, files_per_day: int) -> None:
+    check_size(instances=instances, days=days, compression=compression, files_per_day=files_per_day)
+    if fmt not in logfiles.FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(logfiles.FORMATS)}")
+
+
+def check_size(*, instances: int, days: int, compression: str | None, files_per_day: int) -> None:
+    """The checks every generated data set passes: logs and snapshots alike."""
     if instances < 1:
         raise UsageError(f"--instances must be at least 1, not {instances}")
     if days < 1:
         raise UsageError(f"--days must be at least 1, not {days}")
-    if fmt not in logfiles.FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(logfiles.FORMATS)}")
     if compression not in logfiles.COMPRESSIONS:
         raise UsageError(f"unknown compression {compression!r}; use none, gz or zst")
     if files_per_day < 1:

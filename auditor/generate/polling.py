@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -113,6 +113,10 @@ class _Actor:
     open: _Open | None = None
     #: Requests before this instant are dropped (the person waits after a refusal).
     retry_at: datetime | None = None
+
+
+#: Plans one event: at an instant, of a kind, by an actor (None for a restart).
+_Add = Callable[..., None]
 
 
 @dataclass
@@ -243,7 +247,7 @@ def _desk_actor(i: int, rng: random.Random) -> _Actor:
     return _Actor(names.user_name(i), app, f"{prefix}-{i + 1:02d}")
 
 
-def _plan_desk_day(actor: _Actor, day: date, zone: ZoneInfo, rng: random.Random, add) -> None:
+def _plan_desk_day(actor: _Actor, day: date, zone: ZoneInfo, rng: random.Random, add: _Add) -> None:
     """A working day: morning and afternoon around lunch (long enough to time out), now and then a meeting."""
     arrive = _local(day, 8.0 + rng.uniform(0, 1.5), zone)
     lunch = _local(day, 12.0 + rng.uniform(-0.3, 0.7), zone)
@@ -260,7 +264,7 @@ def _plan_desk_day(actor: _Actor, day: date, zone: ZoneInfo, rng: random.Random,
             add(t, _LOGOUT, actor)
 
 
-def _plan_casual(actor: _Actor, day: date, zone: ZoneInfo, rng: random.Random, add) -> None:
+def _plan_casual(actor: _Actor, day: date, zone: ZoneInfo, rng: random.Random, add: _Add) -> None:
     """A short look from a phone: a minute or a few, often closed with a logout."""
     t = _local(day, 7.0 + rng.random() * 12.0, zone)
     stop = t + _ms(rng.uniform(40, 360))

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from auditor.errors import UsageError
-from auditor.generate import fleet, prepare_out_dir
+from auditor.generate import check_size, fleet, prepare_out_dir
 from auditor.generate.logfiles import COMPRESSIONS, read_bytes, write_lines
 from auditor.generate.polling import PollPlan, Simulation, poll_lines, simulate
 from auditor.generate.snapshots import TrueSession, iso_ms
@@ -66,6 +66,7 @@ def generate_snapshots(
     overwrite: bool = False,
 ) -> SnapshotResult:
     """Write a random fleet's polls (see the module doc); the same arguments give the same bytes."""
+    check_size(instances=instances, days=days, compression=compression, files_per_day=files_per_day)
     if poll_every < timedelta(seconds=30):
         raise UsageError(f"--poll-every must be at least 30s, not {poll_every}")
     out_dir = Path(out_dir)
