@@ -10,7 +10,9 @@ re-logins that reuse a session id, client-credentials services that run for
 hours, external applications holding several seats, a portal's virtual user,
 restarts, and full instances whose server refuses logins.
 
-The committed ``sample_data/`` is written by :func:`auditor.generate.sample.build_sample`.
+Polled instances (``--format snapshots``) come from :mod:`auditor.generate.polling`
+(their true sessions and what polls saw of them) and :mod:`auditor.generate.snapfiles`
+(the files). The committed ``sample_data/`` is written by :func:`auditor.generate.sample.build_sample`.
 """
 
 from __future__ import annotations

@@ -148,8 +148,11 @@ def simulate(spec: InstanceSpec, plan: PollPlan, seed: int) -> Simulation:
     desks = [_desk_actor(i, rng) for i in range(spec.desk_users)]
     casuals = [_Actor(names.user_name(spec.desk_users + i), APPS[MOBILE_APP], f"{names.MOBILE_DEVICES[i % 4]}-{i + 1}")
                for i in range(max(spec.casual_users, 1))]
-    services = [_Actor(*_SERVICE_USERS[k % 2], None, service=True) if k < 2 else
-                _Actor(f"svc-job-{k + 1}", APPS[SERVICE_APP], None, service=True) for k in range(len(spec.services))]
+    services = [
+        _Actor(*_SERVICE_USERS[k], None, service=True) if k < len(_SERVICE_USERS)
+        else _Actor(f"svc-job-{k + 1}", APPS[SERVICE_APP], None, service=True)
+        for k in range(len(spec.services))
+    ]
     for day in local_days:
         weekday = day.weekday() < 5
         for actor in desks:
