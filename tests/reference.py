@@ -238,6 +238,28 @@ def coverage_gaps(polls: list[dict], policy: Policy = DEFAULT_POLICY) -> list[di
     return out
 
 
+def daily_coverage(polls: list[dict], ents: list[Ent], policy: Policy = DEFAULT_POLICY) -> list[dict]:
+    """Per polled instance and local day with any, the seconds within the polling interval of a successful poll."""
+    out = []
+    for inst in sorted({p["instance"] for p in polls}):
+        tz = instance_timezone(ents, inst)
+        islands: list[list[datetime]] = []
+        for t in sorted({p["polled_at"] for p in polls if p["instance"] == inst and p["ok"]}):
+            if islands and t - policy.poll_interval <= islands[-1][1]:
+                islands[-1][1] = t + policy.poll_interval
+            else:
+                islands.append([t - policy.poll_interval, t + policy.poll_interval])
+        days: dict[date, timedelta] = defaultdict(timedelta)
+        for a, b in islands:
+            d = local_day(a, tz)
+            while d <= local_day(b - US, tz):
+                d0, d1 = day_bounds(d, tz)
+                days[d] += min(b, d1) - max(a, d0)
+                d += timedelta(days=1)
+        out.extend({"instance": inst, "day": d, "covered_seconds": days[d].total_seconds()} for d in sorted(days))
+    return out
+
+
 # --- the sweep: seats in use (both bounds), breaches, days ------------------------------
 
 def limit_at(ents: list[Ent], instance: str, t: datetime) -> int | None:
@@ -407,6 +429,7 @@ def audit(events: list[dict], ents: list[Ent], policy: Policy = DEFAULT_POLICY, 
         "breaches": brs,
         "daily_usage": daily_usage(instances, denials + poll_denials(list(audit_log)), sessions, steps, brs, ents),
         "coverage_gaps": coverage_gaps(list(polls), policy),
+        "daily_coverage": daily_coverage(list(polls), ents, policy),
     }
 
 
@@ -418,6 +441,7 @@ ENGINE_ORDER = {
     "breaches": ("instance", "breach_start"),
     "daily_usage": ("instance", "day"),
     "coverage_gaps": ("instance", "gap_start"),
+    "daily_coverage": ("instance", "day"),
 }
 
 

@@ -29,12 +29,13 @@ from test_engine_polls import polled_ents
 from test_engine_properties import _write_inputs, scenarios
 
 TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "daily_levels", "session_state", "instance_summary",
-          "coverage_gaps")
+          "coverage_gaps", "daily_coverage")
 ORDER = {
     "daily_levels": ("instance", "day", "seats_in_use"),
     "session_state": ("instance", "session_id"),
     "instance_summary": ("instance",),
     "coverage_gaps": ("instance", "gap_start"),
+    "daily_coverage": ("instance", "day"),
 }
 
 

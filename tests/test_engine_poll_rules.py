@@ -57,8 +57,8 @@ def audit(tmp: Path, observations: list, log: list[dict] = (), **options) -> dic
 
 
 def tables(wh: Warehouse) -> dict:
-    return {t: reference.read_table(wh, t) for t in
-            ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary", "coverage_gaps")}
+    names = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary", "coverage_gaps", "daily_coverage")
+    return {t: reference.read_table(wh, t) for t in names}
 
 
 def ends(t: dict) -> list[tuple]:
@@ -210,8 +210,9 @@ def test_gaps_between_successful_polls_lower_the_coverage(tmp_path):
     polls.insert(3, polled(62, ok=False))
     t = audit(tmp_path, polls + [polled(200, ok=False)], period_from=date(2026, 11, 2), period_to=date(2026, 11, 3))
     assert [(g["gap_start"], g["gap_end"], g["duration_s"]) for g in t["coverage_gaps"]] == [(at(60), at(120), 3600.0)]
-    # uncovered: more than 5 minutes from a successful poll, 08:05 to 08:55 (50 minutes) of the day
-    assert t["instance_summary"][0]["coverage"] == pytest.approx(1 - 3000 / 86400, rel=1e-12)
+    # covered: within 5 minutes of a successful poll, 07:55 to 09:05 and 09:55 to 11:05 (140 minutes) of the day
+    assert [(d["day"], d["covered_seconds"]) for d in t["daily_coverage"]] == [(date(2026, 11, 2), 8400.0)]
+    assert t["instance_summary"][0]["coverage"] == pytest.approx(8400 / 86400, rel=1e-12)
 
 
 def test_a_breach_only_the_upper_bound_shows_is_possible_not_certain(tmp_path):

@@ -23,7 +23,7 @@ from auditor.warehouse import Warehouse
 from poll_strategies import Polled, add_polled, all_stored, observe, polled_instances, true_points, true_seats, true_sessions
 from test_engine_properties import _write_inputs, scenarios
 
-TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "coverage_gaps")
+TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "coverage_gaps", "daily_coverage")
 
 
 @st.composite
