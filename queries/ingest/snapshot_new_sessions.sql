@@ -1,0 +1,6 @@
+-- snapshot_new_sessions: the sessions listed by this run's new polls (a duplicate poll's are not stored again).
+-- Reads `snapshot_staged_sessions`, which ingest registers (rows of queries/ingest/snapshot_sessions.sql),
+-- and the temp table snapshot_new_polls (queries/ingest/snapshot_new_polls.sql). Parameters: none.
+SELECT s.*
+FROM snapshot_staged_sessions s
+SEMI JOIN snapshot_new_polls n ON n.file_no = s.file_no AND n.line = s.line
