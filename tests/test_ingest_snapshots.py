@@ -218,3 +218,25 @@ def test_cli_ingest_of_a_directory_with_a_snapshot_file_and_a_log(tmp_path: Path
 def test_a_snapshot_line_that_is_rejected_is_named_with_file_and_line(tmp_path: Path) -> None:
     wh, _ = run(tmp_path, write_lines(tmp_path / "a.jsonl", [poll("2026-11-02T08:05:00Z", []), "", "{oops"]))
     assert rejects(wh) == [("a.jsonl", 3, "malformed JSON", "{oops")]
+
+
+def test_nightly_reads_snapshot_files_among_the_logs_and_counts_their_lines(tmp_path: Path) -> None:
+    from nightly_fixtures import write_day, write_entitlements
+
+    from auditor.nightly import run_nightly
+    from auditor.warehouse import Warehouse
+
+    logs = tmp_path / "logs"
+    write_day(logs, 1)
+    write_lines(logs / "acme" / "2026-11-02.jsonl", [poll("2026-11-02T08:05:00Z", [session()]), "{"])
+    wh = Warehouse.open(tmp_path / "wh", create=True)
+    result = run_nightly(wh, logs, entitlements=write_entitlements(tmp_path / "ent"))
+    record = result.record
+    assert record.status == "ok", record.error
+    assert record.files_ingested == 2
+    assert rows(wh, "SELECT sum(read), sum(rejected) FROM ingest_log") == [(record.events_read, record.events_rejected)]
+    assert rows(wh, "SELECT count(*) FROM polled_sessions") == [(1,)]
+    assert record.events_rejected == 1
+    # the next night: nothing new, the snapshot file is known by its content
+    again = run_nightly(wh, logs).record
+    assert (again.status, again.files_ingested, again.files_skipped) == ("ok", 0, 2)
