@@ -22,15 +22,24 @@ import json
 import os
 import random
 import shutil
-import subprocess
-import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-INGEST = textwrap.dedent(
+from bench_ingest_files import _run  # one child process per run, its figures as JSON
+
+#: The child's own peak resident memory (VmHWM: ru_maxrss would carry the generator's peak over exec).
+PEAK_RSS = textwrap.dedent(
     """
-    import json, resource, sys, time
+    def peak_rss_mb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    """
+)
+INGEST = PEAK_RSS + textwrap.dedent(
+    """
+    import json, sys, time
     from pathlib import Path
     from auditor.ingest import ingest
     from auditor.warehouse import Warehouse
@@ -41,12 +50,12 @@ INGEST = textwrap.dedent(
     con = wh.connect()
     sessions = con.execute("SELECT count(*) FROM polled_sessions").fetchone()[0]
     print(json.dumps({"seconds": elapsed, "lines": result.accepted, "rejected": result.rejected, "sessions": sessions,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
     """
 )
-DUCKDB = textwrap.dedent(
+DUCKDB = PEAK_RSS + textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     import duckdb
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -74,7 +83,7 @@ DUCKDB = textwrap.dedent(
     lines = con.execute("SELECT count(*) FROM lines").fetchone()[0]
     sessions = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": out + "-sessions.parquet"}).fetchone()[0]
     print(json.dumps({"seconds": elapsed, "lines": lines, "rejected": None, "sessions": sessions,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
     """
 )
 START = datetime(2026, 11, 2, tzinfo=timezone.utc)
@@ -149,16 +158,6 @@ def _inputs(workdir: Path, instances: int, days: int) -> tuple[dict[str, Path], 
     (shapes["random"] / "all.jsonl").write_text("\n".join(everything) + "\n")
     marker.write_text(str(rows))
     return shapes, rows
-
-
-def _run(child: str, out: Path, logs: Path) -> dict:
-    shutil.rmtree(out, ignore_errors=True)
-    for stray in out.parent.glob(out.name + "-*.parquet"):
-        stray.unlink()
-    run = subprocess.run([sys.executable, "-c", child, str(out), str(logs)], capture_output=True, text=True)
-    if run.returncode != 0:
-        sys.exit(f"run failed:\n{run.stderr}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

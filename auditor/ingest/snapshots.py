@@ -26,9 +26,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from auditor.audit.outputs import _write as write_partitions
+from auditor.ingest.staging import MEMORY_LIMIT
 from auditor.limits import EventWindow
 from auditor.queries import QueryError, load_query, run_query
 from auditor.tables import AUDIT_LOG, POLLED_SESSIONS, POLLS, Table
@@ -199,12 +202,12 @@ class SnapshotStaging:
         self.window = window
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lines: list[pa.Table] = []
-        self._sessions: list[pa.Table] = []
+        #: The staged sessions, one Arrow IPC file per batch in the scratch folder: they are most of
+        #: the data, and the merge streams them, so memory stays flat whatever the run's size.
+        self._sessions: list[Path] = []
         self._entries: list[pa.Table] = []
         self._rejects: list[pa.Table] = []
         self._counts: dict[int, SnapshotCounts] = {}
-        #: Batches the JSON reader refused whole (and so were cut to find the lines it refuses).
-        self.cut_batches = 0
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -213,6 +216,8 @@ class SnapshotStaging:
             self._con = duckdb.connect()
             self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute("SET enable_progress_bar = false")
+            self._con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
+            self._con.execute("SET temp_directory = $dir", {"dir": str(self.scratch / "snapshots.tmp")})
             run_query(self._con, "ingest/instant")
         return self._con
 
@@ -227,10 +232,10 @@ class SnapshotStaging:
     def stage(self, batch: pa.Table) -> None:
         """Parse and judge BATCH: the reader's lines (line, raw, problem) with their file_no."""
         batch = batch.combine_chunks()
-        raw, problem = batch.column("raw").chunk(0), batch.column("problem").chunk(0)
-        readable = pc.invert(pc.or_kleene(_blank(raw), pc.is_valid(problem)))
-        unreadable = pc.is_valid(problem)
-        self._count(batch.column("file_no"), pc.invert(_blank(raw)), unreadable)
+        blank = _blank(batch.column("raw").chunk(0))
+        unreadable = pc.is_valid(batch.column("problem").chunk(0))
+        readable = pc.invert(pc.or_(blank, unreadable))
+        self._count(batch.column("file_no"), pc.invert(blank), unreadable)
         if pc.any(unreadable).as_py():
             gone = batch.filter(unreadable)
             self._rejects.append(pa.table({"file_no": gone["file_no"], "line": gone["line"], "reason": gone["problem"],
@@ -242,7 +247,6 @@ class SnapshotStaging:
         offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
         parsed, kept, bad = parse_lines(_Lines(text.buffers()[2], offsets), len(text))
         if bad:
-            self.cut_batches += 1
             at = pa.array([i for i, _ in bad], pa.int64())
             self._rejects.append(pa.table({"file_no": good["file_no"].take(at), "line": good["line"].take(at),
                                            "reason": [r for _, r in bad],
@@ -272,7 +276,10 @@ class SnapshotStaging:
             lines = lines.filter(pc.is_null(lines["reject_reason"]))
         self._lines.append(lines.drop_columns(["reject_reason", "raw"]))
         if sessions.num_rows:
-            self._sessions.append(sessions)
+            path = self.scratch / f"snapshot-sessions-{len(self._sessions):06d}.arrow"
+            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, sessions.schema) as writer:
+                writer.write_table(sessions)
+            self._sessions.append(path)
         if entries.num_rows:
             self._entries.append(entries)
 
@@ -308,26 +315,29 @@ class SnapshotStaging:
         if not self._lines:
             return {}, {}
         lines = pa.concat_tables(self._lines)
+        registered = ["snapshot_staged"]
         self.con.register("snapshot_staged", lines)
         try:
             polls = self._new_rows(tx, POLLS, "ingest/snapshot_new_polls", lines.filter(pc.invert(lines["audit"])), "polled_at")
-            sessions = POLLED_SESSIONS.schema.empty_table()
-            if self._sessions:
-                self.con.register("snapshot_staged_sessions", pa.concat_tables(self._sessions))
-                sessions = self._arrow("ingest/snapshot_new_sessions")
-                self.con.unregister("snapshot_staged_sessions")
+            _write_by_date(self.con, tx, self.scratch, POLLS, polls)
+            if self._sessions and polls.num_rows:
+                registered.append("snapshot_staged_sessions")
+                self.con.register("snapshot_staged_sessions", ds.dataset([str(p) for p in self._sessions], format="ipc"))
+                # the new polls' sessions, streamed from the staged files into the sorted partitions
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW a_out_{POLLED_SESSIONS.name} AS {load_query('ingest/snapshot_new_sessions')}")
+                _write_by_date(self.con, tx, self.scratch, POLLED_SESSIONS, None, polls["polled_at"])
             audit_lines = lines.filter(lines["audit"]).select(["file_no", "line"])
             entries = AUDIT_LOG.schema.empty_table()
             if self._entries:
-                self.con.register("snapshot_staged_entries", pa.concat_tables(self._entries))
-                entries = self._new_rows(tx, AUDIT_LOG, "ingest/snapshot_new_entries", self.con.table("snapshot_staged_entries").to_arrow_table(), "event_time")
+                staged_entries = pa.concat_tables(self._entries)
+                registered.append("snapshot_staged_entries")
+                self.con.register("snapshot_staged_entries", staged_entries)
+                entries = self._new_rows(tx, AUDIT_LOG, "ingest/snapshot_new_entries", staged_entries, "event_time")
                 audit_lines = self._arrow("ingest/snapshot_audit_lines")
-                self.con.unregister("snapshot_staged_entries")
         finally:
-            self.con.unregister("snapshot_staged")
-        _write_by_date(tx, POLLS, polls)
-        _write_by_date(tx, POLLED_SESSIONS, sessions)
-        _write_by_date(tx, AUDIT_LOG, entries)
+            for name in registered:
+                self.con.unregister(name)
+        _write_by_date(self.con, tx, self.scratch, AUDIT_LOG, entries)
         accepted = pa.concat_tables([polls.select(["file_no", "line"]), audit_lines.select(["file_no", "line"])])
         news = lines.join(accepted, ["file_no", "line"], join_type="inner")
         per_file = {r["file_no"]: r["line_count"] for r in news.group_by("file_no").aggregate([("line", "count")]).to_pylist()}
@@ -354,20 +364,24 @@ def _date_keys(table: Table, instants: pa.ChunkedArray) -> list[str]:
     return [table.partitioning.key(str(np.datetime64(int(d), "D"))) for d in days]
 
 
-def _write_by_date(tx: Transaction, table: Table, new: pa.Table) -> None:
-    """Add NEW rows (extra columns ignored) to TABLE's UTC-date partitions, each rewritten sorted."""
-    if not new.num_rows:
-        return
-    column = table.partitioning.column
-    assert column is not None
-    new = new.select(table.columns).cast(table.schema)
-    micros = new[column].cast(pa.int64()).to_numpy()
-    days = np.floor_divide(micros, 86_400_000_000)
+def _write_by_date(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path, table: Table,
+                   new: pa.Table | None, instants: pa.ChunkedArray | None = None) -> None:
+    """Add NEW rows (extra columns ignored) to TABLE's UTC-date partitions, each rewritten sorted.
+
+    NEW None: the rows are the view ``a_out_TABLE`` already defined, on the dates of INSTANTS.
+    The audit's partition writer, derived from the table's declaration: DuckDB sorts and
+    writes every date touched in one statement (and spills beyond its memory limit).
+    """
+    if new is not None:
+        if not new.num_rows:
+            return
+        instants = new[table.partitioning.column or ""]
+        con.register(f"a_out_{table.name}", new.select(table.columns))
+    assert instants is not None
     current = tx.partitions(table.name)
-    order = [(name, "ascending") for name in table.order]
-    for day in np.unique(days):
-        key = table.partitioning.key(str(np.datetime64(int(day), "D")))
-        rows = new.filter(pa.array(days == day))
-        if key in current:
-            rows = pa.concat_tables([pq.read_table(current[key], schema=table.schema), rows])
-        tx.write(table.name, key, rows.sort_by(order))
+    kept = [current[key] for key in _date_keys(table, instants) if key in current]
+    try:
+        write_partitions(con, tx, scratch, table, kept)
+    finally:
+        if new is not None:
+            con.unregister(f"a_out_{table.name}")

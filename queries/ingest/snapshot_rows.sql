@@ -4,7 +4,7 @@
 -- polled_at, error, collector, rows). Uses the macros of queries/ingest/instant.sql.
 -- Parameters: $audit_sets VARCHAR[] — the entity sets whose rows are audit-log entries (every other
 -- line's rows are sessions of the live-sessions view); $not_before, $not_after TIMESTAMPTZ — the
--- window every instant must lie in (as for log events).
+-- window every instant must lie in (as for log events). Uses trim_if_padded (queries/ingest/instant.sql).
 -- Creates the temp table snapshot_rows: file_no, line, i (the row's place in `rows`, from 1), audit,
 -- the session or audit-log columns (text trimmed, empty meaning absent; instants in UTC), and
 -- problem: NULL for a good row, else why it is bad (the line is then rejected whole).
@@ -20,27 +20,27 @@ typed AS (
     SELECT
         file_no, line, i, audit,
         r IS NULL AS not_object,
-        nullif(trim(r.SessionId), '') AS session_id,
-        coalesce(nullif(trim(r.UserLogin), ''), nullif(trim(r."User"), '')) AS "user",
+        nullif(trim_if_padded(r.SessionId), '') AS session_id,
+        coalesce(nullif(trim_if_padded(r.UserLogin), ''), nullif(trim_if_padded(r."User"), '')) AS "user",
         r.StartTime AS start_text,
         ingest_instant(r.StartTime) AS start_time,
         r.LastRequestTime AS last_request_text,
         ingest_instant(r.LastRequestTime) AS last_request_time,
         r.AbsoluteExpirationTime AS expiration_text,
         ingest_instant(r.AbsoluteExpirationTime) AS absolute_expiration_time,
-        nullif(trim(r.Applications), '') AS applications,
-        nullif(trim(r.Device), '') AS device,
+        nullif(trim_if_padded(r.Applications), '') AS applications,
+        nullif(trim_if_padded(r.Device), '') AS device,
         r.CurrentRequestsCount AS current_requests,
         r.TotalRequestsCount AS total_requests,
         r.DownloadMB AS download_mb,
         r.UploadMB AS upload_mb,
-        nullif(trim(r.Id), '') AS id,
+        nullif(trim_if_padded(r.Id), '') AS id,
         r.EventTimeUtc AS event_text,
         ingest_instant(r.EventTimeUtc) AS event_time,
-        nullif(trim(r.EventClass), '') AS event_class,
-        nullif(trim(r.EventType), '') AS event_type,
-        nullif(trim(r.ApplicationName), '') AS application_name,
-        nullif(trim(r.Details), '') AS details
+        nullif(trim_if_padded(r.EventClass), '') AS event_class,
+        nullif(trim_if_padded(r.EventType), '') AS event_type,
+        nullif(trim_if_padded(r.ApplicationName), '') AS application_name,
+        nullif(trim_if_padded(r.Details), '') AS details
     FROM unnested
 )
 SELECT
