@@ -240,3 +240,17 @@ def test_nightly_reads_snapshot_files_among_the_logs_and_counts_their_lines(tmp_
     # the next night: nothing new, the snapshot file is known by its content
     again = run_nightly(wh, logs).record
     assert (again.status, again.files_ingested, again.files_skipped) == ("ok", 0, 2)
+
+
+def test_a_first_line_longer_than_the_head_is_judged_by_its_start(tmp_path: Path) -> None:
+    from auditor.ingest.sources import HEAD_BYTES, is_snapshot_file
+
+    many = [session(f"s{i}", Device="D" * 200) for i in range(HEAD_BYTES // 300)]
+    big = write_lines(tmp_path / "big.jsonl", [poll("2026-11-02T08:05:00Z", many)])
+    assert big.stat().st_size > HEAD_BYTES
+    assert is_snapshot_file(big, None)
+    log = write_lines(tmp_path / "log.jsonl", [json.dumps(event(user="u" * HEAD_BYTES))])
+    assert not is_snapshot_file(log, None)
+    # a snapshot file of one line without its line break
+    (tmp_path / "one.jsonl").write_text(poll("2026-11-02T08:05:00Z", []))
+    assert is_snapshot_file(tmp_path / "one.jsonl", None)

@@ -147,7 +147,7 @@ def _stage_files(
     Batches of small files of one format (and, for CSV, one header) are staged
     together up to GROUP_BYTES: a staging statement takes milliseconds to plan,
     which thirty small files a day would pay thirty times. Snapshot files' batches
-    are grouped likewise and staged, one group at a time, by their own thread.
+    are grouped likewise and staged by their own threads, two groups at a time.
     """
     results: list[FileResult] = []
     slots = threading.BoundedSemaphore(STAGE_WORKERS)  # batches staged or waiting: memory stays flat
@@ -156,7 +156,7 @@ def _stage_files(
     group_kind: tuple[str, tuple[str, ...]] | None = None
     group_bytes = 0
     snapshot_group: list[pa.Table] = []
-    snapshot_slots = threading.BoundedSemaphore(2)  # a group staged, one waiting
+    snapshot_slots = threading.BoundedSemaphore(STAGE_WORKERS)  # groups staged or waiting: memory stays flat
 
     def stage_snapshots(batch: pa.Table) -> None:
         try:
@@ -193,7 +193,7 @@ def _stage_files(
         _raise_failed(pending)
 
     with ThreadPoolExecutor(max_workers=STAGE_WORKERS, thread_name_prefix="ingest-stage") as pool, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-snapshots") as snapshot_pool:
+            ThreadPoolExecutor(max_workers=STAGE_WORKERS, thread_name_prefix="ingest-snapshots") as snapshot_pool:
         try:
             for source in sources:
                 bar.file(source.path.name)

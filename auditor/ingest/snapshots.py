@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -195,7 +196,8 @@ class SnapshotCounts:
 
 
 class SnapshotStaging:
-    """Stages snapshot lines (a batch at a time, on one DuckDB connection), then merges them in one transaction."""
+    """Stages snapshot batches (several at once, each thread on its own DuckDB connection), then merges
+    them on one connection into the run's transaction."""
 
     def __init__(self, scratch: Path, window: EventWindow) -> None:
         self.scratch = scratch
@@ -208,20 +210,38 @@ class SnapshotStaging:
         self._entries: list[pa.Table] = []
         self._rejects: list[pa.Table] = []
         self._counts: dict[int, SnapshotCounts] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._stagers: list[duckdb.DuckDBPyConnection] = []
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
+        con.execute("SET temp_directory = $dir", {"dir": str(self.scratch / "snapshots.tmp")})
+        run_query(con, "ingest/instant")
+        return con
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        """The connection, opened with the first snapshot batch (a run of logs alone never pays for it)."""
+        """The merge's connection (opened when needed: a run of logs alone never pays for it)."""
         if self._con is None:
-            self._con = duckdb.connect()
-            self._con.execute("SET TimeZone = 'UTC'")
-            self._con.execute("SET enable_progress_bar = false")
-            self._con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
-            self._con.execute("SET temp_directory = $dir", {"dir": str(self.scratch / "snapshots.tmp")})
-            run_query(self._con, "ingest/instant")
+            self._con = self._connect()
         return self._con
 
+    def _stager(self) -> duckdb.DuckDBPyConnection:
+        """This thread's staging connection: batches are staged two at a time, each with its own temp tables."""
+        con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = self._connect()
+            with self._lock:
+                self._stagers.append(con)
+        return con
+
     def close(self) -> None:
+        for con in self._stagers:
+            con.close()
         if self._con is not None:
             self._con.close()
 
@@ -235,10 +255,10 @@ class SnapshotStaging:
         blank = _blank(batch.column("raw").chunk(0))
         unreadable = pc.is_valid(batch.column("problem").chunk(0))
         readable = pc.invert(pc.or_(blank, unreadable))
-        self._count(batch.column("file_no"), pc.invert(blank), unreadable)
+        self._count(batch.column("file_no"), pc.invert(blank))
         if pc.any(unreadable).as_py():
             gone = batch.filter(unreadable)
-            self._rejects.append(pa.table({"file_no": gone["file_no"], "line": gone["line"], "reason": gone["problem"],
+            self._keep_rejects(pa.table({"file_no": gone["file_no"], "line": gone["line"], "reason": gone["problem"],
                                            "raw": pc.utf8_rtrim(gone["raw"], "\r\n")}, schema=_REJECT_SCHEMA))
         good = batch if pc.all(readable).as_py() else batch.filter(readable)
         if not good.num_rows:
@@ -248,58 +268,54 @@ class SnapshotStaging:
         parsed, kept, bad = parse_lines(_Lines(text.buffers()[2], offsets), len(text))
         if bad:
             at = pa.array([i for i, _ in bad], pa.int64())
-            self._rejects.append(pa.table({"file_no": good["file_no"].take(at), "line": good["line"].take(at),
+            self._keep_rejects(pa.table({"file_no": good["file_no"].take(at), "line": good["line"].take(at),
                                            "reason": [r for _, r in bad],
                                            "raw": pc.utf8_rtrim(text.take(at), "\r\n")}, schema=_REJECT_SCHEMA))
-            self._count_rejected(good["file_no"].take(at))
             good = good.take(pa.array(kept))
         for name in ("file_no", "line", "raw"):
             parsed = parsed.append_column(name, good[name])
         self._judge(parsed)
 
     def _judge(self, parsed: pa.Table) -> None:
+        con = self._stager()
         params = {"audit_sets": list(AUDIT_SETS), "not_before": self.window.not_before, "not_after": self.window.not_after}
-        self.con.register("snapshot_batch", parsed)
+        con.register("snapshot_batch", parsed)
         try:
-            run_query(self.con, "ingest/snapshot_rows", params)
-            run_query(self.con, "ingest/snapshot_lines", dict(params, session_sets=list(SESSION_SETS)))
-            lines = self.con.table("snapshot_lines").to_arrow_table()
-            sessions = self._arrow("ingest/snapshot_sessions")
-            entries = self._arrow("ingest/snapshot_entries")
+            run_query(con, "ingest/snapshot_rows", params)
+            run_query(con, "ingest/snapshot_lines", dict(params, session_sets=list(SESSION_SETS)))
+            lines = con.table("snapshot_lines").to_arrow_table()
+            sessions = _arrow(con, "ingest/snapshot_sessions")
+            entries = _arrow(con, "ingest/snapshot_entries")
         finally:
-            self.con.unregister("snapshot_batch")
+            con.unregister("snapshot_batch")
         rejected = lines.filter(pc.is_valid(lines["reject_reason"]))
         if rejected.num_rows:
-            self._rejects.append(pa.table({"file_no": rejected["file_no"], "line": rejected["line"],
+            self._keep_rejects(pa.table({"file_no": rejected["file_no"], "line": rejected["line"],
                                            "reason": rejected["reject_reason"], "raw": rejected["raw"]}, schema=_REJECT_SCHEMA))
-            self._count_rejected(rejected["file_no"])
             lines = lines.filter(pc.is_null(lines["reject_reason"]))
-        self._lines.append(lines.drop_columns(["reject_reason", "raw"]))
         if sessions.num_rows:
-            path = self.scratch / f"snapshot-sessions-{len(self._sessions):06d}.arrow"
+            with self._lock:
+                path = self.scratch / f"snapshot-sessions-{len(self._sessions):06d}.arrow"
+                self._sessions.append(path)
             with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, sessions.schema) as writer:
                 writer.write_table(sessions)
-            self._sessions.append(path)
-        if entries.num_rows:
-            self._entries.append(entries)
+        with self._lock:
+            self._lines.append(lines.drop_columns(["reject_reason", "raw"]))
+            if entries.num_rows:
+                self._entries.append(entries)
 
-    def _arrow(self, name: str) -> pa.Table:
-        """The rows of ``queries/NAME.sql`` (no parameters) as Arrow, without the copy a DB-API result makes."""
-        try:
-            return self.con.sql(load_query(name)).to_arrow_table()
-        except duckdb.Error as exc:
-            raise QueryError(f"queries/{name}.sql failed: {exc}") from exc
+    def _keep_rejects(self, rejects: pa.Table) -> None:
+        with self._lock:
+            self._rejects.append(rejects)
+            for pair in pc.value_counts(rejects["file_no"]).to_pylist():
+                self._counts.setdefault(pair["values"], SnapshotCounts()).rejected += pair["counts"]
 
-    def _count(self, file_no: pa.ChunkedArray, nonblank: pa.Array, unreadable: pa.Array) -> None:
-        for row in pa.table({"f": file_no, "n": nonblank, "u": unreadable}).group_by("f").aggregate(
-                [("n", "sum"), ("u", "sum")]).to_pylist():
-            counts = self._counts.setdefault(row["f"], SnapshotCounts())
-            counts.read += row["n_sum"] or 0
-            counts.rejected += row["u_sum"] or 0
-
-    def _count_rejected(self, file_no: pa.ChunkedArray | pa.Array) -> None:
-        for pair in pc.value_counts(file_no).to_pylist():
-            self._counts.setdefault(pair["values"], SnapshotCounts()).rejected += pair["counts"]
+    def _count(self, file_no: pa.ChunkedArray, nonblank: pa.Array) -> None:
+        """Count the lines read (not blank) per file; rejects are counted as they are kept."""
+        read = pa.table({"f": file_no, "n": nonblank}).group_by("f").aggregate([("n", "sum")]).to_pylist()
+        with self._lock:
+            for row in read:
+                self._counts.setdefault(row["f"], SnapshotCounts()).read += row["n_sum"] or 0
 
     # -- once every file is staged ------------------------------------------------
     def rejects(self) -> pa.Table:
@@ -333,7 +349,7 @@ class SnapshotStaging:
                 registered.append("snapshot_staged_entries")
                 self.con.register("snapshot_staged_entries", staged_entries)
                 entries = self._new_rows(tx, AUDIT_LOG, "ingest/snapshot_new_entries", staged_entries, "event_time")
-                audit_lines = self._arrow("ingest/snapshot_audit_lines")
+                audit_lines = _arrow(self.con, "ingest/snapshot_audit_lines")
         finally:
             for name in registered:
                 self.con.unregister(name)
@@ -356,6 +372,14 @@ class SnapshotStaging:
             files = [str(empty)]
         run_query(self.con, query, {"existing": files})
         return self.con.table(query.split("/")[1]).to_arrow_table()
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
+    """The rows of ``queries/NAME.sql`` (no parameters) as Arrow, without the copy a DB-API result makes."""
+    try:
+        return con.sql(load_query(name)).to_arrow_table()
+    except duckdb.Error as exc:
+        raise QueryError(f"queries/{name}.sql failed: {exc}") from exc
 
 
 def _date_keys(table: Table, instants: pa.ChunkedArray) -> list[str]:
