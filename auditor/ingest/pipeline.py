@@ -60,7 +60,7 @@ def ingest(
     progress: bool = False,
     bounds: InputBounds = InputBounds(),
 ) -> IngestResult:
-    """Ingest the log files at PATHS (files or directories) into WAREHOUSE.
+    """Ingest the log and snapshot files at PATHS (files or directories) into WAREHOUSE.
 
     With ``skip_known_files``, a file whose content (sha256) an earlier run
     already read is not read again, whatever its name. BOUNDS say what is too
