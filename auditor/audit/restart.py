@@ -112,7 +112,7 @@ def _read_polls_back(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, since: 
     before its restart point is among them, or there are none older."""
     oldest = min((POLLS.partitioning.first_day(key) for key in snapshot.partitions("polls")), default=since)
     step = timedelta(days=2)
-    while since > oldest and run_query(con, "audit/poll_reach").fetchone()[0]:
+    while since > oldest and run_query(con, "audit/poll_reach").fetchall()[0][0]:
         since = max(since - step, oldest)
         step *= 2
         snapshot.register(con, "polls", "h_polls", since=since)
