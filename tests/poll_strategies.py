@@ -44,6 +44,11 @@ class TrueSession:
     requests: list[datetime] = field(default_factory=list)
     absolute_expiry: datetime | None = None
     login_id: str = ""
+    #: the audit log's Login time less StartTime: a few seconds early at most (a login up to 5 s off still
+    #: matches the polled session; a later one would leave an unseen session's start after the true one)
+    login_offset: timedelta = timedelta(0)
+    #: False: the view drops its LastRequestTime (null, compact mode)
+    shows_requests: bool = True
 
     @property
     def collector(self) -> bool:
@@ -73,7 +78,7 @@ def view_rows(truth: list[TrueSession], instance: str, t: datetime) -> list[dict
                     "session_id": s.session_id,
                     "user": s.user,
                     "start_time": s.start,
-                    "last_request_time": max(done) if done else None,
+                    "last_request_time": max(done) if done and s.shows_requests else None,
                     "absolute_expiration_time": s.absolute_expiry,
                     "applications": s.app,
                     "device": s.device,
@@ -119,7 +124,9 @@ def true_sessions(draw, instance: str, base: datetime, hours: int = 3) -> list[T
         out.append(TrueSession(instance, None if old_server else f"{instance}-{n}", user, start, end,
                                app="Sync service" if expiry else "ERP.net Web Client",
                                device=draw(st.sampled_from(["LAPTOP-7", "PC-2", None])), requests=requests,
-                               absolute_expiry=expiry, login_id=f"{instance}-L{n}"))
+                               absolute_expiry=expiry, login_id=f"{instance}-L{n}",
+                               login_offset=timedelta(seconds=-draw(st.sampled_from([0, 0, 0, 1, 5]))),
+                               shows_requests=draw(st.integers(0, 5)) > 0))
     # the collector's own session, alive while it polls
     out.append(TrueSession(instance, None if old_server else f"{instance}-collector", COLLECTOR_USER, base,
                            base + timedelta(hours=hours + 1), app=COLLECTOR_APP, login_id=f"{instance}-Lc"))
@@ -149,7 +156,7 @@ def observe(instance: str, truth: list[TrueSession], schedule: list[tuple[dateti
             refused: list[datetime] = ()) -> Polled:
     """INSTANCE's TRUTH as the polls of SCHEDULE saw it, its logins and the REFUSED ones in the audit log."""
     observations = [poll(instance, t, truth, ok) for t, ok in schedule]
-    log = [{"instance": instance, "id": s.login_id, "event_time": s.start, "event_class": "Authentication",
+    log = [{"instance": instance, "id": s.login_id, "event_time": s.start + s.login_offset, "event_class": "Authentication",
             "event_type": "Login", "application_name": s.app, "details": None, "user": s.user} for s in truth]
     for n, t in enumerate(refused):
         details = "MaximumLicenseCountExceeded" if n % 3 else "WrongPassword"
