@@ -360,3 +360,38 @@ def standard_data() -> Data:
     d.sessions.append(Sess("huge.my.erp.net", "h", utc("2026-10-07 10:00"), utc("2026-10-07 10:30"), seats=40, app="Integrator"))
     d.rejects += ['{"instance":"acme.my.erp.net", broken', "garbage"]
     return d
+
+
+def polled_data() -> Data:
+    """Two instances observed by polls every 5 minutes, in October 2026 (Europe/Berlin, basic 3).
+
+    - poll: 6 Oct, four sessions, each seen until a poll and gone five minutes later: at least 4 in use
+      09:30-10:00 UTC, at most 4 until 10:05, a certain breach of 30 to 35 minutes. 8 Oct, three sessions
+      seen until 09:00 and gone at 09:05, and two logins of the audit log at 09:01 and 09:02 that no poll
+      saw: at most 5 in use 09:02-09:05, a possible breach of 4 minutes (at most 4 from 09:01). So the
+      peak lies between 4 and 5; its collector's own session is not counted. Gaps without a successful
+      poll: 7 Oct 12:00-14:30 and 9 Oct 08:00-08:20 UTC.
+    - maybe: only 8 Oct's possible breach: status possible_breach, peak between 3 and 5.
+    """
+    d = Data()
+    for name in ("poll.my.erp.net", "maybe.my.erp.net"):
+        d.entitlements.append(Ent(name, tz="Europe/Berlin", customer=f"{name.split('.')[0].title()} GmbH"))
+    poll, maybe = "poll.my.erp.net", "maybe.my.erp.net"
+    for i, start in enumerate(("09:00", "09:10", "09:20", "09:30")):
+        seen = ("11:00", "11:00", "10:30", "10:00")[i]
+        d.sessions.append(Sess(poll, f"p{i}", utc(f"2026-10-06 {start}"), utc(f"2026-10-06 {seen}") + timedelta(minutes=5),
+                               user=f"p{i}", end_min=utc(f"2026-10-06 {seen}"), source="poll", end_reason="vanished"))
+    for name in (poll, maybe):
+        for i in range(3):
+            d.sessions.append(Sess(name, f"q{i}", utc("2026-10-08 08:00"), utc("2026-10-08 09:05"), user=f"q{i}",
+                                   end_min=utc("2026-10-08 09:00"), source="poll", end_reason="vanished"))
+        for i, at in enumerate(("09:01", "09:02")):
+            d.sessions.append(Sess(name, f"login:{i}", utc(f"2026-10-08 {at}"), utc("2026-10-08 09:05"), user=f"late{i}",
+                                   device=None, end_min=utc(f"2026-10-08 {at}"), source="poll", end_reason="unseen"))
+        d.polls += [(name, utc("2026-10-08 09:00"), True), (name, utc("2026-10-08 09:05"), True)]
+    d.sessions.append(Sess(poll, "collector", utc("2026-10-06 08:00"), utc("2026-10-06 12:00"), user="auditor-collector",
+                           app="ERP.net auditor collector", counted=False, uncounted_reason="collector",
+                           source="poll", end_reason="vanished"))
+    d.polls.append((poll, utc("2026-10-07 12:05"), False))
+    d.gaps += [(poll, utc("2026-10-07 12:00"), utc("2026-10-07 14:30")), (poll, utc("2026-10-09 08:00"), utc("2026-10-09 08:20"))]
+    return d

@@ -1,0 +1,187 @@
+"""Reports of polled instances speak in bounds (issue 11); log instances' reports do not change.
+
+The warehouse holds report_builder's standard (log) instances next to its two polled ones
+(polled_data): the log instances' pages must equal their golden files byte for byte.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+
+from auditor.report import render_reports
+from auditor.report.charts import BAND_ALPHA, USAGE
+from auditor.report.period import month_period
+from regen_golden import GOLDEN
+from report_builder import Data, build, coverage, polled_data, standard_data
+from report_html import Page, email_safety_problems, read
+from test_report_context import figures_for
+
+POLL, MAYBE = "poll.my.erp.net", "maybe.my.erp.net"
+
+
+def mixed_data() -> Data:
+    d, p = standard_data(), polled_data()
+    d.entitlements += p.entitlements
+    d.sessions += p.sessions
+    d.polls += p.polls
+    d.gaps += p.gaps
+    return d
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("bounds") / "wh", mixed_data())
+
+
+@pytest.fixture(scope="module")
+def out(warehouse, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bounds-out")
+    render_reports(warehouse, folder, period="2026-10", eml=True)
+    return folder
+
+
+def test_figures_carry_both_bounds_and_the_coverage(warehouse):
+    f = figures_for(warehouse)
+    poll, maybe = f[POLL], f[MAYBE]
+    assert (poll.peak_seats_min, poll.peak_seats) == (4, 5)
+    assert (poll.seconds_over_limit_min, poll.seconds_over_limit) == (30 * 60.0, 39 * 60.0)
+    assert (poll.breach_count, poll.certain_breach_count, poll.possible_breach_count) == (2, 1, 1)
+    assert (poll.status, maybe.status) == ("breach", "possible_breach")
+    assert (maybe.peak_seats_min, maybe.peak_seats, maybe.certain_breach_count) == (3, 5, 0)
+    # The recommendation follows the upper bound.
+    assert poll.recommendation.needed_limit == 5 and maybe.recommendation.needed_limit == 5
+    # Coverage of October in Berlin (745 hours): 2 h 20 min and 10 min of the gaps lie beyond 5 minutes of a poll.
+    start, end = month_period("2026-10").bounds("Europe/Berlin")
+    assert poll.coverage == pytest.approx(coverage(polled_data(), POLL, start, end))
+    assert poll.coverage == pytest.approx(1 - 150 / (745 * 60))
+    assert maybe.coverage == 1.0
+    assert poll.polled and maybe.polled
+    assert not any(x.polled for name, x in f.items() if name not in (POLL, MAYBE))
+    assert all(x.coverage == 1.0 and x.peak_seats_min == x.peak_seats and x.certain_breach_count == x.breach_count
+               for name, x in f.items() if name not in (POLL, MAYBE))
+
+
+def test_a_poll_with_no_session_marks_the_period_polled(tmp_path: Path):
+    d = polled_data()
+    d.sessions = [s for s in d.sessions if s.instance != MAYBE]
+    f = figures_for(build(tmp_path / "wh", d))
+    assert f[MAYBE].polled  # its polls of 8 Oct listed nothing
+    assert f[MAYBE].status == "compliant" and f[MAYBE].peak_range == "0"
+    september = figures_for(build(tmp_path / "wh2", d), month_period("2026-09"))
+    assert not september[POLL].polled and not september[MAYBE].polled
+
+
+def test_log_instances_pages_equal_their_golden_files(out):
+    for name in ("acme", "calm", "full", "huge", "lost"):
+        rel = f"{name}.my.erp.net/2026-10.html"
+        assert (out / rel).read_text(encoding="utf-8") == (GOLDEN / "fixture" / rel).read_text(encoding="utf-8"), rel
+
+
+def test_the_verdict_speaks_in_bounds(out):
+    _html, poll = read(out / POLL / "2026-10.html")
+    assert poll.ids["verdict"].startswith(
+        "Not compliant. At the busiest moment between 4 and 5 sessions were in use at once, against a limit of 3, "
+        "for between 30 min and 39 min in total over the limit, in 1 certain breach, 1 possible."
+    )
+    _html, maybe = read(out / MAYBE / "2026-10.html")
+    verdict = maybe.ids["verdict"]
+    assert verdict.startswith("The limit may have been exceeded. At the busiest moment between 3 and 5 sessions")
+    assert "up to 4 min in 1 possible breach" in verdict and "the data cannot tell" in verdict
+    assert "Not compliant" not in verdict
+
+
+def test_breaches_are_certain_or_possible_with_time_over_as_a_range(out):
+    _html, page = read(out / POLL / "2026-10.html")
+    # Europe/Berlin is UTC+2 before 25 Oct.
+    assert page.tables["breaches"] == [
+        ["Start", "End", "Over the limit", "Peak (at most)", "Limit", "Excess (at most)", "Breach"],
+        ["Tue 06 Oct 11:30", "Tue 06 Oct 12:05", "between 30 min and 35 min", "4", "3", "+1", "certain"],
+        ["Thu 08 Oct 11:01", "Thu 08 Oct 11:05", "up to 4 min", "5", "3", "+2", "possible"],
+    ]
+    assert "Thu 08 Oct 11:02: up to 5 sessions in use, limit 3" in page.text
+
+
+def test_the_footnote_names_interval_coverage_and_gaps_in_local_time(out):
+    _html, page = read(out / POLL / "2026-10.html")
+    note = page.ids["polling"]
+    assert "polling its list of current sessions every 5 min." in note
+    assert "Coverage: 99.6% of the period lay within 5 min of a successful poll." in note
+    assert note.endswith("2 gaps without a successful poll; the longest: Wed 07 Oct 14:00 – Wed 07 Oct 16:30 (2 h 30 min); "
+                         "Fri 09 Oct 10:00 – Fri 09 Oct 10:20 (20 min).")
+    assert "2 seen only as a login in the audit log" in page.text and "1 not counted" in page.text
+    _html, maybe = read(out / MAYBE / "2026-10.html")
+    assert "Coverage: 100% of the period" in maybe.ids["polling"] and "No gap without a successful poll." in maybe.ids["polling"]
+    _html, acme = read(out / "acme.my.erp.net" / "2026-10.html")
+    assert "polling" not in acme.ids
+
+
+def test_the_recommendation_says_it_follows_the_upper_bound(out):
+    for name in (POLL, MAYBE):
+        _html, page = read(out / name / "2026-10.html")
+        assert "this recommendation follows the upper bound" in page.ids["recommendation"]
+        assert "We recommend adding 2 sessions" in page.ids["recommendation"]
+
+
+def _band_pixels(png: Path) -> int:
+    """Pixels of the shaded band's colour: USAGE at BAND_ALPHA over white."""
+    rgb = mpimg.imread(png)[..., :3]
+    usage = np.array([int(USAGE[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    band = 1 - BAND_ALPHA * (1 - usage)
+    return int((np.abs(rgb - band).max(axis=-1) < 0.03).sum())
+
+
+def test_the_seats_chart_shades_the_band_between_the_bounds(warehouse, tmp_path: Path):
+    # One day, so that the 5-minute bands are a few pixels wide.
+    render_reports(warehouse, tmp_path, date_from=month_period("2026-10").first_day + timedelta(days=5),
+                   date_to=month_period("2026-10").first_day + timedelta(days=6), instances=[POLL, "acme.my.erp.net"])
+    stem = "2026-10-06_2026-10-06"
+    assert _band_pixels(tmp_path / POLL / f"{stem}-seats.png") > 40
+    assert _band_pixels(tmp_path / "acme.my.erp.net" / f"{stem}-seats.png") == 0
+
+
+def test_the_charts_text_alternative_gives_the_peak_as_bounds(out):
+    _html, page = read(out / POLL / "2026-10.html")
+    alts = {img["src"].rsplit("-", 1)[-1]: img["alt"] for img in page.attrs("img")}
+    assert alts["seats.png"] == "Concurrent sessions in use over October 2026: peak between 4 and 5, a seat limit of 3."
+    assert "The busiest moment of each day (at most: light, at least: dark)" in page.text
+
+
+def test_the_portfolio_shows_status_and_bounds(out):
+    _html, page = read(out / "index.html")
+    rows = {r[0].split()[0]: r for r in page.tables["instances"][1:]}
+    assert rows[POLL][1:6] == ["In breach", "4–5", "3", "≤ 39 min", "1 + 1 possible"]
+    assert rows[MAYBE][1:6] == ["Possible breach", "3–5", "3", "≤ 4 min", "0 + 1 possible"]
+    assert rows["acme.my.erp.net"][1:6] == ["In breach", "5", "4", "3 h 30 min", "2"]
+    order = [r[0].split()[0] for r in page.tables["instances"][1:]]
+    assert order.index("lost.my.erp.net") < order.index(MAYBE) < order.index("full.my.erp.net")
+    assert page.ids["possibly-in-breach"] == "1" and page.ids["in-breach"] == "3"
+    status = next(a for t, a in page.tags if a.get("class") == "status-possible_breach")
+    assert "color: #b45309" in status["style"]
+    assert "possibly in breach (polls cannot tell)" in page.text
+
+
+def test_polled_reports_hold_the_email_constraints(out):
+    for name in (POLL, MAYBE):
+        html, page = read(out / name / "2026-10.html")
+        assert email_safety_problems(html, page) == [], name
+        unstyled = [(t, a["class"]) for t, a in page.tags if a.get("class") and not a.get("style")]
+        assert unstyled == [], name  # every class's rules inlined
+        msg = email.message_from_bytes((out / name / "2026-10.eml").read_bytes(), policy=email.policy.default)
+        part = msg.get_body(("html",)).get_content()
+        assert email_safety_problems(part, Page(part)) == []
+    text = email.message_from_bytes((out / POLL / "2026-10.eml").read_bytes(), policy=email.policy.default)
+    body = text.get_body(("plain",)).get_content()
+    assert "NOT COMPLIANT. At the busiest moment between 4 and 5 sessions were in use at once, against a limit of 3: " \
+           "between 30 min and 39 min over the limit in 1 certain breach, 1 possible." in body
+    assert "peak at most 5, limit 3, excess +2, possible" in body
+    assert "coverage 99.6%, 2 gaps without a successful poll" in body
+    subject = email.message_from_bytes((out / MAYBE / "2026-10.eml").read_bytes(), policy=email.policy.default)["Subject"]
+    assert subject.endswith("(possible breach)")
+
