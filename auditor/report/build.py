@@ -22,6 +22,7 @@ import pyarrow as pa
 from auditor import timezones
 from auditor.plans import PlanCatalogue
 from auditor.policy import Policy
+from auditor.audit.engine import verdict_params
 from auditor.queries import run_query
 from auditor.report.context import (
     STATUS_ORDER,
@@ -51,7 +52,7 @@ EVIDENCE_ROW_BUDGET = 150
 LONGEST_GAPS = 3
 #: The statements that give audit/verdict each report's period and the warehouse's per-day rows.
 VERDICT_INPUTS = ("report/verdict_periods", "report/verdict_daily", "report/verdict_levels",
-                  "report/verdict_entitlements")
+                  "report/verdict_entitlements", "report/verdict_gaps")
 
 
 # --- the scope: which instance is reported for which instants -------------------
@@ -92,11 +93,12 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | 
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def verdicts(con: duckdb.DuckDBPyConnection, tolerance: timedelta) -> dict[str, dict[str, Any]]:
-    """The verdict on each scoped instance's period (needs ``register_scope`` first)."""
+def verdicts(con: duckdb.DuckDBPyConnection, tolerance: timedelta, policy: Policy) -> dict[str, dict[str, Any]]:
+    """The verdict on each scoped instance's period (needs ``register_scope`` first), judged with
+    the TOLERANCE and POLICY (its polling interval) of the audit."""
     for name in VERDICT_INPUTS:
         run_query(con, name)
-    run_query(con, "audit/verdict", {"tolerance_us": tolerance // timedelta(microseconds=1)})
+    run_query(con, "audit/verdict", verdict_params(tolerance, policy))
     return {r["instance"]: r for r in rows(con, "report/verdicts")}
 
 
@@ -144,6 +146,7 @@ def build_figures(
     file_stems: Mapping[str, str],
     catalogue: PlanCatalogue,
     tolerance: timedelta,
+    policy: Policy,
     name_notes: Mapping[str, str] | None = None,
 ) -> dict[str, InstanceFigures]:
     """Every scoped instance's period figures (needs ``register_scope`` first).
@@ -151,7 +154,7 @@ def build_figures(
     INSTANCES: the rows of report/instances (what the audit knows of each);
     NAME_NOTES: the notes of ``auditor.names.name_notes`` on the audited instances' names.
     """
-    judged = verdicts(con, tolerance)
+    judged = verdicts(con, tolerance, policy)
     polled = {r["instance"] for r in rows(con, "report/polled")}
     spans: dict[str, list[LimitSpan]] = defaultdict(list)
     customers: dict[str, str] = {}
