@@ -19,7 +19,7 @@ from auditor.report import render_reports
 from auditor.report.charts import BAND_ALPHA, USAGE
 from auditor.report.period import month_period
 from regen_golden import GOLDEN
-from report_builder import Data, build, coverage, polled_data, standard_data
+from report_builder import Data, Ent, Sess, build, coverage, polled_data, standard_data, utc
 from report_html import Page, email_safety_problems, read
 from test_report_context import figures_for
 
@@ -185,3 +185,27 @@ def test_polled_reports_hold_the_email_constraints(out):
     subject = email.message_from_bytes((out / MAYBE / "2026-10.eml").read_bytes(), policy=email.policy.default)["Subject"]
     assert subject.endswith("(possible breach)")
 
+
+
+def test_compliant_and_unlicensed_polled_instances_in_words(tmp_path: Path):
+    d = Data(entitlements=[Ent("calm.example", tz="UTC", customer="Calm")])  # limit 3
+    for name in ("calm.example", "lost.example"):
+        for i in range(2):  # seen until 10:00 and gone by 10:05
+            d.sessions.append(Sess(name, f"s{i}", utc("2026-10-06 09:00"), utc("2026-10-06 10:05"),
+                                   end_min=utc("2026-10-06 10:00"), source="poll", end_reason="vanished", user=f"u{i}"))
+        # a login of the audit log no poll saw: in the upper bound only, until the next poll
+        d.sessions.append(Sess(name, "login:1", utc("2026-10-06 09:02"), utc("2026-10-06 09:05"),
+                               end_min=utc("2026-10-06 09:02"), source="poll", end_reason="unseen", user="late"))
+    d.unlicensed.append("lost.example")
+    render_reports(build(tmp_path / "wh", d), tmp_path / "out", period="2026-10")
+    _html, calm = read(tmp_path / "out" / "calm.example" / "2026-10.html")
+    assert calm.ids["verdict"].startswith(
+        "Compliant. At the busiest moment between 2 and 3 of your 3 sessions were in use at once "
+        "(the most first on Tue 06 Oct 09:02). You may have reached your limit: new logins are refused while it is full."
+    )
+    _html, lost = read(tmp_path / "out" / "lost.example" / "2026-10.html")
+    assert lost.ids["verdict"].startswith("No licence on record. This instance was used by between 2 and 3 sessions at once at its busiest")
+    d.entitlements[0] = Ent("calm.example", tz="UTC", customer="Calm", extra=1)  # limit 4
+    render_reports(build(tmp_path / "wh2", d), tmp_path / "out2", period="2026-10", instances=["calm.example"])
+    _html, calm = read(tmp_path / "out2" / "calm.example" / "2026-10.html")
+    assert "You had at least 1 session to spare at the busiest moment." in calm.ids["verdict"]
