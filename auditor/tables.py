@@ -303,6 +303,16 @@ _INSTANCE_SUMMARY = pa.schema(
     ]
 )
 
+#: Per polled instance and local day, how long the polls observed: the time within the polling interval of a
+#: successful poll. instance_summary's coverage sums these; log instances have none (their data is exact).
+_DAILY_COVERAGE = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("covered_seconds", pa.float64(), nullable=False),
+    ]
+)
+
 #: Stretches between two consecutive successful polls of an instance more than twice the polling interval apart.
 _COVERAGE_GAPS = pa.schema(
     [
@@ -493,17 +503,19 @@ INSTANCE_SUMMARY = Table("instance_summary", _INSTANCE_SUMMARY, WHOLE, ("instanc
                          description="per instance, the audited period's verdict")
 COVERAGE_GAPS = Table("coverage_gaps", _COVERAGE_GAPS, WHOLE, ("instance", "gap_start"), key=("instance", "gap_start"),
                       restart="gap_end", description="stretches of a polled instance without a successful poll")
+DAILY_COVERAGE = Table("daily_coverage", _DAILY_COVERAGE, by_day("day"), ("instance", "day"), key=("instance", "day"),
+                       restart="day", description="per polled instance and local day, the time the polls observed")
 NIGHTLY_RUNS = Table("nightly_runs", _NIGHTLY_RUNS, Partitioning("month", "started_at"), ("started_at", "run_id"),
                      description="one row per nightly run")
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (EVENTS, POLLS, POLLED_SESSIONS, AUDIT_LOG, REJECTS, INGEST_LOG, ENTITLEMENTS, SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE,
-              INSTANCE_SUMMARY, SESSION_STATE, DAILY_LEVELS, COVERAGE_GAPS, NIGHTLY_RUNS)
+              INSTANCE_SUMMARY, SESSION_STATE, DAILY_LEVELS, COVERAGE_GAPS, DAILY_COVERAGE, NIGHTLY_RUNS)
 }
 #: The tables the audit replaces, in the order it writes them.
 AUDIT_OUTPUTS: tuple[Table, ...] = (SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE, DAILY_LEVELS, SESSION_STATE,
-                                    COVERAGE_GAPS, INSTANCE_SUMMARY)
+                                    COVERAGE_GAPS, DAILY_COVERAGE, INSTANCE_SUMMARY)
 
 
 def duckdb_type(dtype: pa.DataType) -> str:

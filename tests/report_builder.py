@@ -10,8 +10,9 @@ Bounds (issue 11): a session's ``end`` is its latest possible end and ``end_min`
 its earliest (the same for a log's session, the default). The upper bound counts
 a session on [start, end), the lower on [start, end_min); for log data every
 ``_min`` column equals its twin, every breach is certain and coverage is 1.0.
-A polled instance's sessions have ``source="poll"``; its gaps without a
-successful poll go in ``Data.gaps``.
+A polled instance's sessions have ``source="poll"``; the stretches its polls
+observed (within the polling interval of a successful poll) go in
+``Data.observed``, which gives daily_coverage, and its gaps in ``Data.gaps``.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ class Data:
     gaps: list[tuple[str, datetime, datetime]] = field(default_factory=list)
     #: polls rows: (instance, polled_at, ok).
     polls: list[tuple[str, datetime, bool]] = field(default_factory=list)
-    #: The usual polling interval, for coverage in instance_summary.
-    poll_interval: timedelta = timedelta(minutes=5)
+    #: (instance, start, end): stretches within the polling interval of a successful poll.
+    observed: list[tuple[str, datetime, datetime]] = field(default_factory=list)
 
 
 def _tz(data: Data, instance: str) -> str:
@@ -224,14 +225,25 @@ def levels(data: Data, instance: str, steps: list[Step]) -> list[dict]:
     return [{"instance": instance, "day": d, "seats_in_use": seats, "in_use_us": us} for (d, seats), us in sorted(at.items())]
 
 
+def daily_coverage(data: Data, instance: str) -> list[dict]:
+    """daily_coverage: per local day, the seconds of ``Data.observed`` in it (rows for polled instances only)."""
+    zone = ZoneInfo(_tz(data, instance))
+    covered: dict[date, float] = defaultdict(float)
+    for i, a, b in data.observed:
+        d = a.astimezone(zone).date()
+        while i == instance and datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC) < b:
+            lo = datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC)
+            hi = datetime.combine(d + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+            covered[d] += _overlap(a, b, lo, hi)
+            d += timedelta(days=1)
+    return [{"instance": instance, "day": d, "covered_seconds": s} for d, s in sorted(covered.items())]
+
+
 def coverage(data: Data, instance: str, lo: datetime, hi: datetime) -> float:
-    """The share of [lo, hi) within the polling interval of a successful poll: each gap leaves
-    [gap_start + interval, gap_end - interval] uncovered (the contract's rule)."""
-    if hi <= lo:
+    """The share of [lo, hi) the polls observed; 1.0 for an instance without polls."""
+    if not any(i == instance for i, _a, _b in data.observed):
         return 1.0
-    pi = data.poll_interval
-    uncovered = sum(_overlap(a + pi, b - pi, lo, hi) for i, a, b in data.gaps if i == instance)
-    return 1.0 - uncovered / (hi - lo).total_seconds()
+    return sum(_overlap(a, b, lo, hi) for i, a, b in data.observed if i == instance) / (hi - lo).total_seconds()
 
 
 def instances_of(data: Data) -> list[str]:
@@ -286,6 +298,7 @@ def build(root: Path, data: Data) -> Warehouse:
         days = daily(data, instance, steps, brs)
         tables["daily_usage"].extend(days)
         tables["daily_levels"].extend(levels(data, instance, steps))
+        tables["daily_coverage"].extend(daily_coverage(data, instance))
         ents = [e for e in data.entitlements if e.instance == instance]
         last = ents[-1] if ents else None
         peak = max((s[2] for s in steps), default=0)
@@ -394,4 +407,8 @@ def polled_data() -> Data:
                            source="poll", end_reason="vanished"))
     d.polls.append((poll, utc("2026-10-07 12:05"), False))
     d.gaps += [(poll, utc("2026-10-07 12:00"), utc("2026-10-07 14:30")), (poll, utc("2026-10-09 08:00"), utc("2026-10-09 08:20"))]
+    # Polled all month (Berlin): all but the gaps' stretches farther than 5 minutes from their polls.
+    month = (utc("2026-09-30 22:00"), utc("2026-10-31 23:00"))
+    d.observed += [(maybe, *month), (poll, month[0], utc("2026-10-07 12:05")),
+                   (poll, utc("2026-10-07 14:25"), utc("2026-10-09 08:05")), (poll, utc("2026-10-09 08:15"), month[1])]
     return d

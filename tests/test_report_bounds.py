@@ -32,6 +32,7 @@ def mixed_data() -> Data:
     d.sessions += p.sessions
     d.polls += p.polls
     d.gaps += p.gaps
+    d.observed += p.observed
     return d
 
 

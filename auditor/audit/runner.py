@@ -167,7 +167,7 @@ def _audit(tx: Transaction, rows: list[Entitlement], settings: AuditSettings, po
         (max_ts,) = run_query(con, "audit/max_ts", {"before": before}).fetchone()
         max_ts = max_ts or datetime(1970, 1, 1, tzinfo=timezone.utc)
         engine.run_rest(con, policy, max_ts)
-        engine.run_summary(con, settings.period_from, settings.period_to, settings.tolerance, policy)
+        engine.run_summary(con, settings.period_from, settings.period_to, settings.tolerance)
         replaced = replace_outputs(con, tx, scratch, cuts)
         result = _result(con, replaced["breaches"])
         result.incremental = incremental

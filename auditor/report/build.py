@@ -22,7 +22,6 @@ import pyarrow as pa
 from auditor import timezones
 from auditor.plans import PlanCatalogue
 from auditor.policy import Policy
-from auditor.audit.engine import verdict_params
 from auditor.queries import run_query
 from auditor.report.context import (
     STATUS_ORDER,
@@ -52,7 +51,7 @@ EVIDENCE_ROW_BUDGET = 150
 LONGEST_GAPS = 3
 #: The statements that give audit/verdict each report's period and the warehouse's per-day rows.
 VERDICT_INPUTS = ("report/verdict_periods", "report/verdict_daily", "report/verdict_levels",
-                  "report/verdict_entitlements", "report/verdict_gaps")
+                  "report/verdict_entitlements", "report/verdict_coverage")
 
 
 # --- the scope: which instance is reported for which instants -------------------
@@ -93,12 +92,11 @@ def rows(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | 
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def verdicts(con: duckdb.DuckDBPyConnection, tolerance: timedelta, policy: Policy) -> dict[str, dict[str, Any]]:
-    """The verdict on each scoped instance's period (needs ``register_scope`` first), judged with
-    the TOLERANCE and POLICY (its polling interval) of the audit."""
+def verdicts(con: duckdb.DuckDBPyConnection, tolerance: timedelta) -> dict[str, dict[str, Any]]:
+    """The verdict on each scoped instance's period (needs ``register_scope`` first)."""
     for name in VERDICT_INPUTS:
         run_query(con, name)
-    run_query(con, "audit/verdict", verdict_params(tolerance, policy))
+    run_query(con, "audit/verdict", {"tolerance_us": tolerance // timedelta(microseconds=1)})
     return {r["instance"]: r for r in rows(con, "report/verdicts")}
 
 
@@ -154,7 +152,7 @@ def build_figures(
     INSTANCES: the rows of report/instances (what the audit knows of each);
     NAME_NOTES: the notes of ``auditor.names.name_notes`` on the audited instances' names.
     """
-    judged = verdicts(con, tolerance, policy)
+    judged = verdicts(con, tolerance)
     polled = {r["instance"] for r in rows(con, "report/polled")}
     spans: dict[str, list[LimitSpan]] = defaultdict(list)
     customers: dict[str, str] = {}

@@ -9,21 +9,16 @@
 -- poll saw: it counts in the upper bound only, until the next successful poll. Sessions starting
 -- before their instance's restart point are stored already (the restart point is chosen so that
 -- none of them reaches it) and are left out.
--- Reads: a_polls_in, a_poll_rows_in, a_audit_log_in, a_restart_points, a_instances.
+-- Reads: a_ok_polls, a_polls_in, a_poll_rows_in, a_audit_log_in, a_restart_points, a_instances.
 -- Parameters: $idle_us, $match_us.
 INSERT INTO a_sessions BY NAME
-WITH ok_polls AS (
-    SELECT instance, polled_at, collector_user, collector_application FROM a_polls_in WHERE ok
-),
-listed AS (
-    SELECT r.instance, r.polled_at,
-           coalesce(r.session_id,
-                    concat_ws('|', coalesce(r."user", ''), strftime(r.start_time, '%Y-%m-%dT%H:%M:%S.%fZ'),
-                              coalesce(r.device, ''), coalesce(r.applications, ''))) AS session_id,
-           r."user", r.start_time, r.last_request_time, r.absolute_expiration_time, r.applications, r.device,
-           p.collector_user, p.collector_application
-    FROM a_poll_rows_in AS r
-    JOIN ok_polls AS p USING (instance, polled_at)
+WITH listed AS (
+    SELECT instance, polled_at,
+           coalesce(session_id,
+                    concat_ws('|', coalesce("user", ''), strftime(start_time, '%Y-%m-%dT%H:%M:%S.%fZ'),
+                              coalesce(device, ''), coalesce(applications, ''))) AS session_id,
+           "user", start_time, last_request_time, absolute_expiration_time, applications, device
+    FROM a_poll_rows_in
 ),
 seen AS (
     SELECT instance, session_id,
@@ -33,38 +28,41 @@ seen AS (
            max(absolute_expiration_time) AS expiry_ts,
            arg_max_null("user", polled_at) AS "user",
            arg_max_null(device, polled_at) AS device,
-           arg_max_null(applications, polled_at) AS app,
-           arg_max_null("user" = collector_user AND applications = collector_application, polled_at) AS own
+           arg_max_null(applications, polled_at) AS app
     FROM listed
     GROUP BY instance, session_id
 ),
 polled AS (
     SELECT s.instance, s.session_id, s."user", s.device, s.app, s.start_ts, s.last_activity_ts,
            s.last_seen AS end_ts_min,
-           CASE WHEN n.polled_at IS NOT NULL
-                THEN greatest(s.last_seen, least(n.polled_at, s.expiry_ts))
+           CASE WHEN p.next_poll IS NOT NULL
+                THEN greatest(s.last_seen, least(p.next_poll, s.expiry_ts))
                 ELSE greatest(s.last_seen, least(coalesce(s.last_activity_ts, s.start_ts)
                                                  + to_microseconds(CAST($idle_us AS BIGINT)), s.expiry_ts)) END AS end_ts,
-           CASE WHEN n.polled_at IS NULL THEN 'open'
-                WHEN s.expiry_ts <= n.polled_at THEN 'absolute_expiry'
+           CASE WHEN p.next_poll IS NULL THEN 'open'
+                WHEN s.expiry_ts <= p.next_poll THEN 'absolute_expiry'
                 ELSE 'vanished' END AS end_reason,
-           coalesce(s.own, false) AS own
+           coalesce(s."user" = p.collector_user AND s.app = p.collector_application, false) AS own
     FROM seen AS s
-    ASOF LEFT JOIN ok_polls AS n ON n.instance = s.instance AND n.polled_at > s.last_seen
+    LEFT JOIN a_ok_polls AS p ON p.instance = s.instance AND p.polled_at = s.last_seen
 ),
 collector_users AS (
     SELECT DISTINCT instance, collector_user AS "user" FROM a_polls_in WHERE collector_user IS NOT NULL
 ),
+user_starts AS (
+    SELECT instance, "user", start_ts FROM seen WHERE "user" IS NOT NULL
+),
 logins AS (
+    -- the earliest start of a polled session of the user from $match_us before the login on
+    -- (an ASOF join: one sorted pass, where a range join compares every pair)
     SELECT a.instance, a.id, a.event_time, a."user", a.application_name
     FROM a_audit_log_in AS a
+    ASOF LEFT JOIN user_starts AS s
+        ON s.instance = a.instance AND s."user" = a."user"
+       AND s.start_ts >= a.event_time - to_microseconds(CAST($match_us AS BIGINT))
     WHERE a.event_type = 'Login' AND a."user" IS NOT NULL
+      AND (s.start_ts IS NULL OR s.start_ts > a.event_time + to_microseconds(CAST($match_us AS BIGINT)))
       AND NOT EXISTS (SELECT 1 FROM collector_users AS c WHERE c.instance = a.instance AND c."user" = a."user")
-      AND NOT EXISTS (
-          SELECT 1 FROM seen AS s
-          WHERE s.instance = a.instance AND s."user" = a."user"
-            AND s.start_ts >= a.event_time - to_microseconds(CAST($match_us AS BIGINT))
-            AND s.start_ts <= a.event_time + to_microseconds(CAST($match_us AS BIGINT)))
 ),
 unseen AS (
     SELECT l.instance, 'login:' || l.id AS session_id, l."user", CAST(NULL AS VARCHAR) AS device,
@@ -74,7 +72,7 @@ unseen AS (
            CASE WHEN n.polled_at IS NULL THEN 'open' ELSE 'unseen' END AS end_reason,
            false AS own
     FROM logins AS l
-    ASOF LEFT JOIN ok_polls AS n ON n.instance = l.instance AND n.polled_at > l.event_time
+    ASOF LEFT JOIN a_ok_polls AS n ON n.instance = l.instance AND n.polled_at > l.event_time
 ),
 sessions AS (
     SELECT * FROM polled

@@ -8,21 +8,21 @@
 --     certain_breach_count, in_certain_breach_at_start);
 --   v_levels: daily_levels rows (instance, day, seats_in_use, in_use_us);
 --   v_entitlements(instance, customer, plan, extra_sessions, seat_limit, plan_maximum, valid_from_ts, valid_to_ts);
---   v_gaps(instance, gap_start, gap_end): the coverage gaps of polled instances (coverage_gaps rows).
+--   v_coverage(instance, day, covered_seconds): daily_coverage rows, for the polled instances only.
 -- The entitlement judged against is the latest one in force during the period; without one the
 -- instance is 'unlicensed'. breach_count: the breaches overlapping the period (those starting in
 -- it, and one in progress at its start), certain_breach_count those of them the lower bound too
 -- shows (all of them for logs): a certain one makes the status 'breach', only uncertain ones
 -- 'possible_breach'; 'beyond_plan_maximum' when even the lower bound's peak exceeds the plan's
--- maximum. coverage: the share of the period within $poll_interval_us of a successful poll (the
--- parts of gaps farther than that from both their polls are not covered; 1.0 without gaps). limit_reached: seats in use
+-- maximum. coverage: for a polled instance (one with daily_coverage rows), the share of the period
+-- within the polling interval of a successful poll; 1.0 for the others. limit_reached: seats in use
 -- equalled the limit in force at some instant. p95_seats: the smallest v with seats_in_use <= v
 -- during at least 95% of the time in use. recommended_seat_limit: the smallest limit under which
 -- the time over it would not exceed $tolerance_us (by default the peak); recommended_extra_sessions:
 -- the add-ons that limit means on the plan; sessions_to_add: how many more than the current limit;
 -- fits_plan_maximum: whether the plan can have it. Durations summed as integer microseconds.
 -- The recommendation and p95 come from the upper bound (daily_levels).
--- Parameters: $tolerance_us, $poll_interval_us (BIGINT).
+-- Parameters: $tolerance_us (BIGINT).
 CREATE OR REPLACE TEMP TABLE v_verdict AS
 WITH days AS (
     SELECT d.*, d.day = p.first_day AS first_of_period
@@ -64,12 +64,11 @@ usage AS (
            sum(denials) AS denials
     FROM days GROUP BY instance
 ),
-uncovered AS (
+covered AS (
     SELECT p.instance,
-           sum(greatest(0, least(epoch_us(g.gap_end) - CAST($poll_interval_us AS BIGINT), epoch_us(p.period_end))
-                           - greatest(epoch_us(g.gap_start) + CAST($poll_interval_us AS BIGINT),
-                                      epoch_us(p.period_start)))) AS us
-    FROM v_gaps AS g JOIN v_periods AS p USING (instance)
+           sum(CASE WHEN c.day >= p.first_day AND c.day < p.end_day
+                    THEN CAST(round(c.covered_seconds * 1e6) AS BIGINT) ELSE 0 END) AS us
+    FROM v_coverage AS c JOIN v_periods AS p USING (instance)
     GROUP BY p.instance
 ),
 entitled AS (
@@ -97,14 +96,15 @@ joined AS (
            coalesce(u.peak_seats_min, 0) AS peak_seats_min,
            coalesce(u.over_min_us, 0) AS over_min_us,
            coalesce(u.certain_breach_count, 0) AS certain_breach_count,
-           1 - coalesce(c.us, 0) / greatest(epoch_us(p.period_end) - epoch_us(p.period_start), 1) AS coverage,
+           CASE WHEN c.instance IS NULL THEN 1.0
+                ELSE c.us / greatest(epoch_us(p.period_end) - epoch_us(p.period_start), 1) END AS coverage,
            coalesce(u.denials, 0) AS denials,
            coalesce(l.recommended, 0) AS recommended
     FROM v_periods AS p
     LEFT JOIN usage AS u USING (instance)
     LEFT JOIN levels AS l USING (instance)
     LEFT JOIN entitled AS e USING (instance)
-    LEFT JOIN uncovered AS c USING (instance)
+    LEFT JOIN covered AS c USING (instance)
 )
 SELECT instance, customer, plan, timezone, period_start, period_end,
        CAST(seat_limit AS INTEGER) AS seat_limit,
