@@ -12,12 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from matplotlib import image as mpimg
 
+from auditor.audit import run_audit
 from auditor.report import render_reports
 from auditor.report.charts import BAND_ALPHA, USAGE
 from auditor.report.period import month_period
+from auditor.tables import TABLES
+from auditor.warehouse import Warehouse
 from regen_golden import GOLDEN
 from report_builder import Data, Ent, Sess, build, coverage, polled_data, standard_data, utc
 from report_html import Page, email_safety_problems, read
@@ -210,3 +214,40 @@ def test_compliant_and_unlicensed_polled_instances_in_words(tmp_path: Path):
     render_reports(build(tmp_path / "wh2", d), tmp_path / "out2", period="2026-10", instances=["calm.example"])
     _html, calm = read(tmp_path / "out2" / "calm.example" / "2026-10.html")
     assert "You had at least 1 session to spare at the busiest moment." in calm.ids["verdict"]
+
+
+def test_the_engines_polled_tables_reach_the_report(tmp_path: Path):
+    """Polls written to the warehouse, audited by the engine, reported: the bounds arrive in the words."""
+    wh = Warehouse.open(tmp_path / "wh", create=True)
+    polls, listed = [], []
+    seen_until = {"a": "10:00", "b": "10:00", "c": "10:00", "d": "09:30", "e": "10:05"}
+    starts = {"a": "09:01", "b": "09:01", "c": "09:01", "d": "09:01", "e": "10:00:30"}
+    at = utc("2026-10-06 08:00")
+    while at <= utc("2026-10-06 12:00"):
+        polls.append({"instance": "real.example", "polled_at": at, "ok": True, "listed": 0,
+                      "collector_user": "auditor-collector", "collector_application": "ERP.net auditor collector",
+                      "entity_set": "Systems_Monitoring_CurrentSessions"})
+        for sid, until in seen_until.items():
+            if utc(f"2026-10-06 {starts[sid]}") <= at <= utc(f"2026-10-06 {until}"):
+                listed.append({"instance": "real.example", "polled_at": at, "session_id": sid, "user": sid,
+                               "start_time": utc(f"2026-10-06 {starts[sid]}"), "applications": "ERP.net Web Client",
+                               "device": "pc"})
+        at += timedelta(minutes=5)
+    with wh.transaction() as tx:
+        for table, records in (("polls", polls), ("polled_sessions", listed)):
+            schema = TABLES[table].schema
+            tx.write(table, "2026-10-06", pa.table({c.name: [r.get(c.name) for r in records] for c in schema}, schema=schema))
+    ents = tmp_path / "entitlements.csv"
+    ents.write_text("instance,customer,plan,extra_sessions,valid_from,valid_to,timezone,account_manager\n"
+                    "real.example,Real Ltd,small-business-basic,0,2026-01-01,,UTC,am@example.com\n")
+    run_audit(wh, entitlements=ents)
+    f = figures_for(wh)["real.example"]
+    assert f.polled and f.audit_status == "breach"
+    assert (f.peak_seats_min, f.peak_seats, f.breach_count, f.certain_breach_count) == (4, 4, 2, 1)
+    assert (f.seconds_over_limit_min, f.seconds_over_limit) == (29 * 60.0, 38.5 * 60)
+    render_reports(wh, tmp_path / "out", period="2026-10")
+    _html, page = read(tmp_path / "out" / "real.example" / "2026-10.html")
+    assert "between 29 min and 38 min in total over the limit, in 1 certain breach, 1 possible." in page.ids["verdict"]
+    assert "No gap without a successful poll." in page.ids["polling"]
+    assert "Coverage: 0.5% of the period" in page.ids["polling"]  # 4 h 10 min of October's 744 hours
+
