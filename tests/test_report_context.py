@@ -14,8 +14,8 @@ import pytest
 
 from auditor.plans import load_plans
 from auditor.policy import DEFAULT_POLICY
-from auditor.report.build import build_figures, build_overview, register_scope, rows, scope_for
 from auditor.report import context
+from auditor.report.build import build_figures, build_overview, register_scope, rows, scope_for
 from auditor.report.context import TEMPLATE_CONTEXT
 from auditor.report.period import Period, last_full_month, month_period
 from auditor.report.render import environment
