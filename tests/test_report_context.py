@@ -13,7 +13,6 @@ import jinja2.meta
 import pytest
 
 from auditor.plans import load_plans
-from auditor.policy import DEFAULT_POLICY
 from auditor.report import context
 from auditor.report.build import build_figures, build_overview, register_scope, rows, scope_for
 from auditor.report.context import TEMPLATE_CONTEXT
@@ -30,8 +29,7 @@ def figures_for(wh, period: Period = OCTOBER, tolerance: timedelta = timedelta(0
     known = {r["instance"]: r for r in rows(con, "report/instances")}
     scopes = [scope_for(name, info["timezone"], period) for name, info in known.items()]
     register_scope(con, scopes)
-    return build_figures(con, scopes, known, {n: n for n in known}, catalogue or load_plans(None), tolerance,
-                         DEFAULT_POLICY)
+    return build_figures(con, scopes, known, {n: n for n in known}, catalogue or load_plans(None), tolerance)
 
 
 @pytest.fixture(scope="module")

@@ -144,7 +144,6 @@ def build_figures(
     file_stems: Mapping[str, str],
     catalogue: PlanCatalogue,
     tolerance: timedelta,
-    policy: Policy,
     name_notes: Mapping[str, str] | None = None,
 ) -> dict[str, InstanceFigures]:
     """Every scoped instance's period figures (needs ``register_scope`` first).
