@@ -126,6 +126,7 @@ def _register() -> None:
     from auditor.cli import audit as audit_cmd; cli.add_command(audit_cmd.audit)  # noqa: E702
     from auditor.cli import generate as generate_cmd; cli.add_command(generate_cmd.generate)  # noqa: E702
     from auditor.cli import demo as demo_cmd; cli.add_command(demo_cmd.demo)  # noqa: E702
+    from auditor.cli import collect as collect_cmd; cli.add_command(collect_cmd.collect)  # noqa: E702
 
 
 _register()
