@@ -94,6 +94,9 @@ class DomainApi:
 
     def __init__(self, instances: dict[str, SimInstance] | None = None) -> None:
         self.instances: dict[str, SimInstance] = instances or {}
+        #: Requests being answered over all instances, and the most at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.app = web.Application()
         self.app.router.add_post("/{instance}/id/connect/token", self.token)
         self.app.router.add_get("/{instance}/api/domain/odata/{entity}", self.odata)
@@ -108,6 +111,8 @@ class DomainApi:
             del inst.requests[: len(inst.requests) - inst.keep_requests]
         inst.in_flight += 1
         inst.max_in_flight = max(inst.max_in_flight, inst.in_flight)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         if inst.latency:
             await asyncio.sleep(inst.latency)
 
@@ -130,8 +135,8 @@ class DomainApi:
         if inst is None:
             raise web.HTTPNotFound()
         req = Request("POST", None, {}, time.time())
-        await self._enter(inst, req)
         try:
+            await self._enter(inst, req)
             faulty = await self._fault(inst, True, req)
             if faulty is not None:
                 return faulty
@@ -150,6 +155,7 @@ class DomainApi:
             return web.json_response({"access_token": value, "expires_in": inst.expires_in, "token_type": "Bearer", "scope": "read"})
         finally:
             inst.in_flight -= 1
+            self.in_flight -= 1
 
     async def odata(self, request: web.Request) -> web.Response:
         inst = self.instances.get(request.match_info["instance"])
@@ -157,8 +163,8 @@ class DomainApi:
             raise web.HTTPNotFound()
         entity = request.match_info["entity"]
         req = Request("GET", entity, dict(request.query), time.time())
-        await self._enter(inst, req)
         try:
+            await self._enter(inst, req)
             faulty = await self._fault(inst, False, req)
             if faulty is not None:
                 return faulty
@@ -188,6 +194,7 @@ class DomainApi:
             return web.json_response(body)
         finally:
             inst.in_flight -= 1
+            self.in_flight -= 1
 
     def _audit_rows(self, inst: SimInstance, query: Any) -> list[dict[str, Any]]:
         rows = list(inst.audit_log)
@@ -197,21 +204,28 @@ class DomainApi:
             if not match:
                 raise web.HTTPBadRequest(text=json.dumps({"message": f"bad filter {clause}"}), content_type="application/json")
             attr, op, literal = match.groups()
-            value = literal.strip("'")
-            if attr == "EventTimeUtc" and inst.cut_dates:
-                value = value[:10]
+            value: Any = literal.strip("'")
+            get: Callable[[dict[str, Any]], Any] = lambda r, attr=attr: str(r.get(attr))
+            if attr == "EventTimeUtc":
+                # Compared as instants, or as dates by a server that cuts datetimes to the date.
+                value = value[:10] if inst.cut_dates else _instant(value)
+                get = (lambda r: str(r.get("EventTimeUtc"))[:10]) if inst.cut_dates else (lambda r: _instant(r["EventTimeUtc"]))
             if op == "eq":
-                rows = [r for r in rows if str(r.get(attr)) == value]
+                rows = [r for r in rows if get(r) == value]
             elif op == "ge":
-                rows = [r for r in rows if str(r.get(attr)) >= value]
+                rows = [r for r in rows if get(r) >= value]
             else:
-                rows = [r for r in rows if str(r.get(attr)) <= value]
+                rows = [r for r in rows if get(r) <= value]
         if query.get("$orderby"):
             keys = [k.strip() for k in query["$orderby"].split(",")]
             rows.sort(key=lambda r: tuple(str(r.get(k)) for k in keys))
         if "User(" in query.get("$expand", ""):
             rows = [{**{k: v for k, v in r.items() if k != "UserLogin"}, "User": {"Login": r.get("UserLogin")}} for r in rows]
         return rows
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class ServerThread:
