@@ -305,7 +305,7 @@ def main() -> None:
                             latency=args.latency, keep_requests=10))
 
     async def serve() -> None:
-        runner = web.AppRunner(api.app, access_log=None, backlog=4096)  # type: ignore[call-arg]
+        runner = web.AppRunner(api.app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
         await site.start()
