@@ -151,3 +151,16 @@ def test_unreadable_config(tmp_path: Path) -> None:
     (tmp_path / "bin.toml").write_bytes(b"[defaults]\nx = '\xff'\n")
     with pytest.raises(ConfigError, match=r"bin.toml:2: not UTF-8"):
         load_config(tmp_path / "bin.toml")
+
+
+def test_the_readme_configuration_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Collecting from ERP.net instances", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    secret = tmp_path / "globex-secret"
+    secret.write_text("globex")
+    os.chmod(secret, 0o600)
+    config = load_config(write(tmp_path, example.replace("/etc/auditor/globex-secret", str(secret))), {"AUDITOR_CLIENT_SECRET": "x"})
+    acme, globex = config.instances
+    assert acme.base_url == "https://acme.my.erp.net" and globex.every == timedelta(minutes=1)
+    assert globex.secret.reveal() == "globex" and acme.secret.reveal() == "x"

@@ -36,6 +36,7 @@ def collect(config_path: Path, out: Path, once: bool, every: timedelta | None, c
     Exit status: 0 done (failed polls included), 1 the collector itself failed
     (e.g. OUT not writable), 2 usage error (a bad config, named with file and line).
 
+    \b
         auditor collect --config collect.toml --out /srv/auditor/snapshots --once
     """
     if once and every is not None:
