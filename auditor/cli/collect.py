@@ -47,4 +47,5 @@ def collect(config_path: Path, out: Path, once: bool, every: timedelta | None, c
     log = (lambda _: None) if quiet else (lambda line: click.echo(f"collect: {line}", err=True))
     stats = run_collect(config, out, once=once, every=every, concurrency=concurrency, log=log)
     if not quiet:
-        click.echo(f"collect: done: {stats.summary()}; {len(stats.files)} file(s) written under {out}", err=True)
+        written = f"; {len(stats.files)} file(s) written under {out}" if once else ""
+        click.echo(f"collect: done: {stats.summary()}{written}", err=True)

@@ -39,14 +39,17 @@ DEADLINE_SHARE = 0.9
 
 @dataclass
 class CollectStats:
-    """What the collector did: polls and audit-log reads, ok and failed, and the files written to."""
+    """What the collector did: polls and audit-log reads, ok and failed, and the files written to.
+
+    Counters only (the failures go to ``log`` as they happen), so that a service's memory stays flat.
+    """
 
     polls: int = 0
     failed: int = 0
     audit_reads: int = 0
     audit_failed: int = 0
+    #: The files written to, by a --once run (a service would collect one per instance and day forever).
     files: set[Path] = field(default_factory=set)
-    errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = f"{self.polls} poll(s), {self.failed} failed"
@@ -82,6 +85,7 @@ class Collector:
         self.stats = CollectStats()
         self.writer = SnapshotWriter(out, log)
         self.stop = asyncio.Event()
+        self.once = False
 
     def interval(self, inst: InstanceConfig) -> float:
         """The instance's own ``every``, else --every, else [defaults].every (seconds)."""
@@ -90,6 +94,7 @@ class Collector:
         return inst.every.total_seconds()
 
     async def run(self, once: bool) -> CollectStats:
+        self.once = once
         check_writable(self.out)
         for inst in self.config.instances:
             await asyncio.to_thread(self.writer.repair_latest, inst.name)
@@ -166,7 +171,8 @@ class Collector:
             path = await asyncio.to_thread(self.writer.write, name, polled_at, line)
         except OSError as exc:
             raise AuditorError(f"cannot write the snapshot of {name} under {self.out}: {exc.strerror or exc}") from None
-        self.stats.files.add(path)
+        if self.once:
+            self.stats.files.add(path)
 
     def _record(self, name: str, polled_at: datetime, line: dict, *, audit: bool) -> None:
         if audit:
@@ -180,7 +186,6 @@ class Collector:
                 self.stats.failed += 1
             what = "audit log" if audit else "sessions"
             message = redact(f"{name} {line['polled_at']} {what}: {line['error']}", self.config.secrets())
-            self.stats.errors.append(message)
             self.log(message)
 
 
