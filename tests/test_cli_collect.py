@@ -76,6 +76,19 @@ def test_out_not_writable_is_exit_1(server, invoke, tmp_path: Path) -> None:
     assert result.stderr.startswith(f"auditor: error: cannot write snapshot files under {tmp_path / 'file' / 'sub'}")
 
 
+def test_a_write_refused_mid_run_is_exit_1_in_one_line(server, invoke, tmp_path: Path) -> None:
+    add(server, "cli-blocked", sessions=fixed_sessions(1))
+    add(server, "cli-fine", sessions=fixed_sessions(1))
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "cli-blocked").write_text("a file where the instance's folder should be")
+    config = config_for(server, tmp_path, ["cli-blocked", "cli-fine"])
+    result = invoke("collect", "--config", config, "--out", out, "--once", env={SECRET_ENV: SECRET})
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"auditor: error: cannot write the snapshot of cli-blocked under {out}: ")
+    assert len(result.stderr.splitlines()) == 1
+
+
 def start(config: Path, out: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, SECRET_ENV: SECRET, "PYTHONPATH": str(PROJECT_ROOT)}
     return subprocess.Popen(

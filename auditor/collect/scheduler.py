@@ -113,6 +113,13 @@ class Collector:
             async with asyncio.TaskGroup() as group:
                 for inst in self.config.instances:
                     group.create_task(self._instance(inst, gate, tls, once))
+        except BaseExceptionGroup as group_error:
+            # One instance's task failed the collector (a write refused): the others were cancelled.
+            # Raise that failure itself, so the CLI reports it as one line.
+            first = group_error.exceptions[0]
+            while isinstance(first, BaseExceptionGroup):
+                first = first.exceptions[0]
+            raise first from None
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
