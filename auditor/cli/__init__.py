@@ -107,7 +107,8 @@ def cli(debug: bool) -> None:
     Connection logs go into a warehouse (ingest), sessions and exact concurrency
     are rebuilt and judged against entitlements (audit), and HTML reports are
     written for account managers (report). `auditor nightly` does all of it,
-    incrementally. Exit codes: 0 ok, 1 run failed, 2 usage error,
+    incrementally; `auditor collect` polls live instances into snapshot files
+    for it. Exit codes: 0 ok, 1 run failed, 2 usage error,
     3 new breaches (nightly --fail-on-breach).
     """
 
