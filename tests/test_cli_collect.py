@@ -137,15 +137,16 @@ def test_every_holds_its_schedule_through_failures_and_stops_on_sigterm(server, 
     assert stderr.splitlines()[-1].startswith("collect: done: ")
 
 
-def test_sigterm_lets_the_poll_in_flight_finish_its_line(server, tmp_path: Path) -> None:
-    inst = add(server, "ev-inflight", sessions=fixed_sessions(3), page_size=1, faults=[Fault(delay=0.0), Fault(delay=2.0)])
-    config = config_for(server, tmp_path, ["ev-inflight"], timeout="10s")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_lets_the_poll_in_flight_finish_its_line(server, tmp_path: Path, sig: signal.Signals) -> None:
+    inst = add(server, f"ev-inflight-{sig.name}", sessions=fixed_sessions(3), page_size=1, faults=[Fault(delay=0.0), Fault(delay=2.0)])
+    config = config_for(server, tmp_path, [f"ev-inflight-{sig.name}"], timeout="10s")
     out = tmp_path / "out"
     proc = start(config, out, "--every", "5s")
     wait_for(lambda: len([r for r in inst.requests if r.method == "GET"]) >= 2, proc)
     time.sleep(0.5)  # the second page is being answered (2 s)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0, stderr
-    (line,) = sessions_lines(out, "ev-inflight")
+    (line,) = sessions_lines(out, f"ev-inflight-{sig.name}")
     assert len(line["rows"]) == 3
