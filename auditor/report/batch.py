@@ -155,7 +155,7 @@ def render_reports(
         stems = {name: safe_name(name) for name in known}
         # the policy the audit judged with, not today's defaults
         policy = state.audit.policy if state.audit is not None else DEFAULT_POLICY
-        figures = build_figures(con, scopes, known, stems, catalogue, tolerance, policy, name_notes(known))
+        figures = build_figures(con, scopes, known, stems, catalogue, tolerance, name_notes(known))
         facts = policy_facts(policy)
         out_dir.mkdir(parents=True, exist_ok=True)
         result = ReportResult(instances=list(selected))
