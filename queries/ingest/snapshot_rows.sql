@@ -1,7 +1,7 @@
 -- snapshot_rows: every element of `rows` of the snapshot lines being staged, typed and judged.
--- Reads the Arrow table `snapshot_batch` that ingest registers: one row per snapshot line that
--- parsed (file_no, line, raw, and the line's fields as JSON gave them: instance, entity_set,
--- polled_at, error, collector, rows). Uses the macros of queries/ingest/instant.sql.
+-- Reads the Arrow table `snapshot_batch_rows` that ingest registers: one row per element of `rows` of
+-- the snapshot lines that parsed (file_no, line, entity_set of its line, i its place in `rows` from 1,
+-- and r the element as JSON gave it, NULL for a JSON null). Uses the macros of queries/ingest/instant.sql.
 -- Parameters: $audit_sets VARCHAR[] — the entity sets whose rows are audit-log entries (every other
 -- line's rows are sessions of the live-sessions view); $not_before, $not_after TIMESTAMPTZ — the
 -- window every instant must lie in (as for log events). Uses trim_if_padded (queries/ingest/instant.sql).
@@ -11,10 +11,8 @@
 -- A session's user is UserLogin, or User on servers before 26.1.4.3.
 CREATE OR REPLACE TEMP TABLE snapshot_rows AS
 WITH unnested AS (
-    SELECT file_no, line, list_contains($audit_sets, entity_set) AS audit,
-           unnest(rows) AS r, generate_subscripts(rows, 1) AS i
-    FROM snapshot_batch
-    WHERE len(rows) > 0
+    SELECT file_no, line, list_contains($audit_sets, entity_set) AS audit, r, i
+    FROM snapshot_batch_rows
 ),
 typed AS (
     SELECT
