@@ -212,6 +212,11 @@ def batch_rows(parsed: pa.Table) -> pa.Table:
     })
 
 
+def _contiguous(column: pa.ChunkedArray) -> pa.Array:
+    """COLUMN as one array: combined only when it has several chunks (combining one still copies it)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _blank(raw: pa.Array) -> pa.Array:
     """Which lines hold only white space (only those that start with it are trimmed)."""
     first = pc.utf8_slice_codeunits(raw, 0, 1)
@@ -290,7 +295,8 @@ class SnapshotStaging:
 
     def stage(self, batch: pa.Table) -> None:
         """Parse and judge BATCH: the reader's lines (line, raw, problem) with their file_no."""
-        batch = batch.combine_chunks()
+        if any(column.num_chunks != 1 for column in batch.columns):
+            batch = batch.combine_chunks()
         blank = _blank(batch.column("raw").chunk(0))
         unreadable = pc.is_valid(batch.column("problem").chunk(0))
         readable = pc.invert(pc.or_(blank, unreadable))
@@ -302,7 +308,7 @@ class SnapshotStaging:
         good = batch if pc.all(readable).as_py() else batch.filter(readable)
         if not good.num_rows:
             return
-        text = good.column("raw").combine_chunks()
+        text = _contiguous(good.column("raw"))
         offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
         parsed, kept, bad = parse_lines(_Lines(text.buffers()[2], offsets), len(text))
         if bad:
@@ -381,11 +387,14 @@ class SnapshotStaging:
         registered = ["snapshot_staged"]
         self.con.register("snapshot_staged", lines)
         try:
-            polls = self._new_rows(tx, POLLS, "ingest/snapshot_new_polls", lines.filter(pc.invert(lines["audit"])), "polled_at")
+            staged_polls = lines.filter(pc.invert(lines["audit"]))
+            polls = self._new_rows(tx, POLLS, "ingest/snapshot_new_polls", staged_polls, "polled_at")
             _write_by_date(self.con, tx, self.scratch, POLLS, polls)
             if self._sessions and polls.num_rows:
-                # the new polls' sessions, from the staged table into the sorted partitions
-                self.con.execute(f"CREATE OR REPLACE TEMP VIEW a_out_{POLLED_SESSIONS.name} AS {load_query('ingest/snapshot_new_sessions')}")
+                # the new polls' sessions, from the staged table into the sorted partitions; when every
+                # staged poll is new, they are all the staged sessions, taken without the join
+                query = "ingest/snapshot_all_sessions" if polls.num_rows == staged_polls.num_rows else "ingest/snapshot_new_sessions"
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW a_out_{POLLED_SESSIONS.name} AS {load_query(query)}")
                 _write_by_date(self.con, tx, self.scratch, POLLED_SESSIONS, None, polls["polled_at"])
             audit_lines = lines.filter(lines["audit"]).select(["file_no", "line"])
             entries = AUDIT_LOG.schema.empty_table()
