@@ -327,11 +327,12 @@ class SnapshotStaging:
         con.register("snapshot_batch", parsed)
         con.register("snapshot_batch_rows", batch_rows(parsed))
         try:
+            run_query(con, "ingest/snapshot_typed")  # a table macro binds its tables when it is defined
             run_query(con, "ingest/snapshot_rows", params)
             run_query(con, "ingest/snapshot_lines", dict(params, session_sets=list(SESSION_SETS)))
             lines = con.table("snapshot_lines").to_arrow_table()
-            self._keep_sessions(con)
-            entries = _arrow(con, "ingest/snapshot_entries")
+            self._keep_sessions(con, params)
+            entries = _arrow(con, "ingest/snapshot_entries", params)
         finally:
             con.unregister("snapshot_batch")
             con.unregister("snapshot_batch_rows")
@@ -345,15 +346,15 @@ class SnapshotStaging:
             if entries.num_rows:
                 self._entries.append(entries)
 
-    def _keep_sessions(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _keep_sessions(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
         """Append the batch's sessions (``queries/ingest/snapshot_sessions.sql``) to snapshot_staged_sessions."""
         query = load_query("ingest/snapshot_sessions")
         with self._lock:  # the first batch creates the table; two creating it at once would conflict
             if not self._sessions:
-                con.execute(f"CREATE TABLE snapshot_staged_sessions AS SELECT * FROM ({query}) LIMIT 0")
+                con.execute(f"CREATE TABLE snapshot_staged_sessions AS SELECT * FROM ({query}) LIMIT 0", params)
                 self._sessions = True
         try:
-            con.execute(f"INSERT INTO snapshot_staged_sessions {query}")
+            con.execute(f"INSERT INTO snapshot_staged_sessions {query}", params)
         except duckdb.Error as exc:
             raise QueryError(f"queries/ingest/snapshot_sessions.sql failed: {exc}") from exc
 
@@ -428,10 +429,10 @@ class SnapshotStaging:
         return self.con.table(query.split("/")[1]).to_arrow_table()
 
 
-def _arrow(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
-    """The rows of ``queries/NAME.sql`` (no parameters) as Arrow, without the copy a DB-API result makes."""
+def _arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pa.Table:
+    """The rows of ``queries/NAME.sql`` as Arrow, without the copy a DB-API result makes."""
     try:
-        return con.sql(load_query(name)).to_arrow_table()
+        return con.sql(load_query(name), params=params).to_arrow_table()
     except duckdb.Error as exc:
         raise QueryError(f"queries/{name}.sql failed: {exc}") from exc
 
