@@ -349,11 +349,11 @@ class SnapshotStaging:
     def _keep_sessions(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
         """Append the batch's sessions (``queries/ingest/snapshot_sessions.sql``) to snapshot_staged_sessions."""
         query = load_query("ingest/snapshot_sessions")
-        with self._lock:  # the first batch creates the table; two creating it at once would conflict
-            if not self._sessions:
-                con.execute(f"CREATE TABLE snapshot_staged_sessions AS SELECT * FROM ({query}) LIMIT 0", params)
-                self._sessions = True
         try:
+            with self._lock:  # the first batch creates the table; two creating it at once would conflict
+                if not self._sessions:
+                    con.execute(f"CREATE TABLE snapshot_staged_sessions AS SELECT * FROM ({query}) LIMIT 0", params)
+                    self._sessions = True
             con.execute(f"INSERT INTO snapshot_staged_sessions {query}", params)
         except duckdb.Error as exc:
             raise QueryError(f"queries/ingest/snapshot_sessions.sql failed: {exc}") from exc
