@@ -7,8 +7,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from auditor.ingest import ingest
 from auditor.ingest.sources import find_sources
+from auditor.warehouse import Warehouse
+from tests.budget import examples
 from tests.ingest_support import event, rows, write_events, write_lines
 from tests.snapshot_support import (
     INSTANCE,
@@ -254,3 +259,38 @@ def test_a_first_line_longer_than_the_head_is_judged_by_its_start(tmp_path: Path
     # a snapshot file of one line without its line break
     (tmp_path / "one.jsonl").write_text(poll("2026-11-02T08:05:00Z", []))
     assert is_snapshot_file(tmp_path / "one.jsonl", None)
+
+
+@st.composite
+def polls_with_repeats(draw: st.DrawFn) -> tuple[list[str], list[str], list[str]]:
+    """Distinct polls; the same with some given again (anywhere); and the ones ingested in an earlier run."""
+    lines = []
+    for i in range(draw(st.integers(1, 12))):
+        sessions = [session(f"s{j}", f"u{draw(st.integers(0, 3))}", f"2026-11-02T07:{draw(st.integers(0, 59)):02d}:00Z")
+                    for j in range(draw(st.integers(0, 3)))]
+        lines.append(poll(f"2026-11-0{draw(st.integers(2, 3))}T09:{i:02d}:00Z", sessions,
+                          error="HTTP 503" if not sessions and draw(st.booleans()) else None))
+    repeated = list(lines)
+    for again in draw(st.lists(st.sampled_from(lines), min_size=1, max_size=4)):
+        repeated.insert(draw(st.integers(0, len(repeated))), again)
+    earlier = draw(st.lists(st.sampled_from(lines), max_size=3))
+    return lines, repeated, earlier
+
+
+@settings(max_examples=examples(6))
+@given(case=polls_with_repeats())
+def test_polls_given_again_store_the_same_rows_as_polls_given_once(
+        tmp_path_factory: pytest.TempPathFactory, case: tuple[list[str], list[str], list[str]]) -> None:
+    """Polls all new take the staged sessions whole (queries/ingest/snapshot_all_sessions.sql); a poll given
+    twice, in the run or in the warehouse, makes ingest join them with the new polls: the same rows either way."""
+    lines, repeated, earlier = case
+    tmp = tmp_path_factory.mktemp("repeats")
+    wh_once, once = run(tmp, write_lines(tmp / "in-once" / "a.jsonl", lines), name="once")
+    wh_again = Warehouse.open(tmp / "again", create=True)
+    if earlier:
+        ingest(wh_again, [write_lines(tmp / "in-earlier" / "a.jsonl", earlier)])
+    again = ingest(wh_again, [write_lines(tmp / "in-repeated" / "a.jsonl", repeated)])
+    assert once.duplicates == 0 and once.accepted == len(lines)
+    assert again.duplicates == len(repeated) - len(set(lines) - set(earlier))
+    for name, order in (("polls", "polled_at"), ("polled_sessions", "polled_at, session_id")):
+        assert table(wh_again, name, order) == table(wh_once, name, order)

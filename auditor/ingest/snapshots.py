@@ -27,7 +27,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
@@ -78,7 +77,7 @@ LINE_SCHEMA = pa.schema(
     ]
 )
 _PARSE_OPTIONS = pj.ParseOptions(explicit_schema=LINE_SCHEMA, unexpected_field_behavior="ignore")
-#: The JSON reader parses blocks of this many bytes in parallel (a block is raised to hold the longest line).
+#: The JSON reader parses blocks of this many bytes (a block is raised to hold the longest line).
 PARSE_BLOCK_BYTES = 1 << 20
 #: Lines' bytes staged by one statement: small files are staged together up to this.
 GROUP_BYTES = 16 << 20
@@ -142,7 +141,8 @@ class _Lines:
         """Lines LO..HI-1 parsed, or None if the reader refuses them (or sees other than one row per line)."""
         start, end = int(self.offsets[lo]), int(self.offsets[hi])
         longest = int(np.diff(self.offsets[lo : hi + 1]).max())
-        options = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1))
+        # one thread: batches are already staged two at a time, and the reader's own threads cost CPU
+        options = pj.ReadOptions(block_size=max(PARSE_BLOCK_BYTES, longest + 1), use_threads=False)
         try:
             table = pj.read_json(pa.BufferReader(self.data.slice(start, end - start)), read_options=options,
                                  parse_options=_PARSE_OPTIONS)
@@ -180,6 +180,43 @@ def parse_lines(lines: _Lines, n: int) -> tuple[pa.Table, np.ndarray, list[tuple
     return pa.concat_tables(tables), np.concatenate(kept), sorted(bad)
 
 
+def batch_rows(parsed: pa.Table) -> pa.Table:
+    """The elements of PARSED's ``rows``, one table row each: file_no, line, entity_set (of its line),
+    i (its place in ``rows``, from 1) and r (the element, NULL for a JSON null).
+
+    Arrow flattens the lists without copying the elements; DuckDB's unnest of the same lists
+    copied every attribute and was most of the judging statement's time.
+    """
+    flats: list[pa.Array] = []
+    parents: list[np.ndarray] = []
+    done = 0
+    for chunk in parsed.column("rows").chunks:  # chunk by chunk: combining them would copy every element
+        flats.append(pc.list_flatten(chunk))
+        parents.append(pc.list_parent_indices(chunk).to_numpy() + done)
+        done += len(chunk)
+    at = np.concatenate(parents) if parents else np.empty(0, np.int64)
+    n = len(at)
+    # an element's place: its index minus the index of its line's first element (elements are in line order)
+    first = np.zeros(n, np.int64)
+    if n:
+        starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+        first[starts] = starts
+        np.maximum.accumulate(first, out=first)
+    take = pa.array(at)
+    return pa.table({
+        "file_no": parsed.column("file_no").take(take),
+        "line": parsed.column("line").take(take),
+        "entity_set": parsed.column("entity_set").take(take),
+        "i": pa.array(np.arange(n, dtype=np.int64) - first + 1),
+        "r": pa.chunked_array(flats, LINE_SCHEMA.field("rows").type.value_type),
+    })
+
+
+def _contiguous(column: pa.ChunkedArray) -> pa.Array:
+    """COLUMN as one array: combined only when it has several chunks (combining one still copies it)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _blank(raw: pa.Array) -> pa.Array:
     """Which lines hold only white space (only those that start with it are trimmed)."""
     first = pc.utf8_slice_codeunits(raw, 0, 1)
@@ -196,17 +233,19 @@ class SnapshotCounts:
 
 
 class SnapshotStaging:
-    """Stages snapshot batches (several at once, each thread on its own DuckDB connection), then merges
-    them on one connection into the run's transaction."""
+    """Stages snapshot batches (several at once, each thread on its own connection to one in-memory
+    DuckDB database), then merges them on another connection into the run's transaction."""
 
     def __init__(self, scratch: Path, window: EventWindow) -> None:
         self.scratch = scratch
         self.window = window
+        self._db: duckdb.DuckDBPyConnection | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lines: list[pa.Table] = []
-        #: The staged sessions, one Arrow IPC file per batch in the scratch folder: they are most of
-        #: the data, and the merge streams them, so memory stays flat whatever the run's size.
-        self._sessions: list[Path] = []
+        #: Whether the table snapshot_staged_sessions exists in the database: the staged sessions, most
+        #: of the data, stay in DuckDB from the judging statement to the partition writer (no copy out
+        #: to Arrow and back), and DuckDB spills them to the scratch folder beyond its memory limit.
+        self._sessions = False
         self._entries: list[pa.Table] = []
         self._rejects: list[pa.Table] = []
         self._counts: dict[int, SnapshotCounts] = {}
@@ -215,7 +254,10 @@ class SnapshotStaging:
         self._stagers: list[duckdb.DuckDBPyConnection] = []
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect()
+        with self._lock:
+            if self._db is None:
+                self._db = duckdb.connect()
+            con = self._db.cursor()
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
         con.execute("SET memory_limit = $limit", {"limit": MEMORY_LIMIT})
@@ -244,6 +286,8 @@ class SnapshotStaging:
             con.close()
         if self._con is not None:
             self._con.close()
+        if self._db is not None:
+            self._db.close()
 
     def counts(self) -> dict[int, SnapshotCounts]:
         """Per input file number: lines read (not blank) and rejected."""
@@ -251,7 +295,8 @@ class SnapshotStaging:
 
     def stage(self, batch: pa.Table) -> None:
         """Parse and judge BATCH: the reader's lines (line, raw, problem) with their file_no."""
-        batch = batch.combine_chunks()
+        if any(column.num_chunks != 1 for column in batch.columns):
+            batch = batch.combine_chunks()
         blank = _blank(batch.column("raw").chunk(0))
         unreadable = pc.is_valid(batch.column("problem").chunk(0))
         readable = pc.invert(pc.or_(blank, unreadable))
@@ -263,7 +308,7 @@ class SnapshotStaging:
         good = batch if pc.all(readable).as_py() else batch.filter(readable)
         if not good.num_rows:
             return
-        text = good.column("raw").combine_chunks()
+        text = _contiguous(good.column("raw"))
         offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
         parsed, kept, bad = parse_lines(_Lines(text.buffers()[2], offsets), len(text))
         if bad:
@@ -280,29 +325,38 @@ class SnapshotStaging:
         con = self._stager()
         params = {"audit_sets": list(AUDIT_SETS), "not_before": self.window.not_before, "not_after": self.window.not_after}
         con.register("snapshot_batch", parsed)
+        con.register("snapshot_batch_rows", batch_rows(parsed))
         try:
+            run_query(con, "ingest/snapshot_typed")  # a table macro binds its tables when it is defined
             run_query(con, "ingest/snapshot_rows", params)
             run_query(con, "ingest/snapshot_lines", dict(params, session_sets=list(SESSION_SETS)))
             lines = con.table("snapshot_lines").to_arrow_table()
-            sessions = _arrow(con, "ingest/snapshot_sessions")
-            entries = _arrow(con, "ingest/snapshot_entries")
+            self._keep_sessions(con, params)
+            entries = _arrow(con, "ingest/snapshot_entries", params)
         finally:
             con.unregister("snapshot_batch")
+            con.unregister("snapshot_batch_rows")
         rejected = lines.filter(pc.is_valid(lines["reject_reason"]))
         if rejected.num_rows:
             self._keep_rejects(pa.table({"file_no": rejected["file_no"], "line": rejected["line"],
                                            "reason": rejected["reject_reason"], "raw": rejected["raw"]}, schema=_REJECT_SCHEMA))
             lines = lines.filter(pc.is_null(lines["reject_reason"]))
-        if sessions.num_rows:
-            with self._lock:
-                path = self.scratch / f"snapshot-sessions-{len(self._sessions):06d}.arrow"
-                self._sessions.append(path)
-            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, sessions.schema) as writer:
-                writer.write_table(sessions)
         with self._lock:
             self._lines.append(lines.drop_columns(["reject_reason", "raw"]))
             if entries.num_rows:
                 self._entries.append(entries)
+
+    def _keep_sessions(self, con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+        """Append the batch's sessions (``queries/ingest/snapshot_sessions.sql``) to snapshot_staged_sessions."""
+        query = load_query("ingest/snapshot_sessions")
+        try:
+            with self._lock:  # the first batch creates the table; two creating it at once would conflict
+                if not self._sessions:
+                    con.execute(f"CREATE TABLE snapshot_staged_sessions AS SELECT * FROM ({query}) LIMIT 0", params)
+                    self._sessions = True
+            con.execute(f"INSERT INTO snapshot_staged_sessions {query}", params)
+        except duckdb.Error as exc:
+            raise QueryError(f"queries/ingest/snapshot_sessions.sql failed: {exc}") from exc
 
     def _keep_rejects(self, rejects: pa.Table) -> None:
         with self._lock:
@@ -334,13 +388,14 @@ class SnapshotStaging:
         registered = ["snapshot_staged"]
         self.con.register("snapshot_staged", lines)
         try:
-            polls = self._new_rows(tx, POLLS, "ingest/snapshot_new_polls", lines.filter(pc.invert(lines["audit"])), "polled_at")
+            staged_polls = lines.filter(pc.invert(lines["audit"]))
+            polls = self._new_rows(tx, POLLS, "ingest/snapshot_new_polls", staged_polls, "polled_at")
             _write_by_date(self.con, tx, self.scratch, POLLS, polls)
             if self._sessions and polls.num_rows:
-                registered.append("snapshot_staged_sessions")
-                self.con.register("snapshot_staged_sessions", ds.dataset([str(p) for p in self._sessions], format="ipc"))
-                # the new polls' sessions, streamed from the staged files into the sorted partitions
-                self.con.execute(f"CREATE OR REPLACE TEMP VIEW a_out_{POLLED_SESSIONS.name} AS {load_query('ingest/snapshot_new_sessions')}")
+                # the new polls' sessions, from the staged table into the sorted partitions; when every
+                # staged poll is new, they are all the staged sessions, taken without the join
+                query = "ingest/snapshot_all_sessions" if polls.num_rows == staged_polls.num_rows else "ingest/snapshot_new_sessions"
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW a_out_{POLLED_SESSIONS.name} AS {load_query(query)}")
                 _write_by_date(self.con, tx, self.scratch, POLLED_SESSIONS, None, polls["polled_at"])
             audit_lines = lines.filter(lines["audit"]).select(["file_no", "line"])
             entries = AUDIT_LOG.schema.empty_table()
@@ -374,10 +429,10 @@ class SnapshotStaging:
         return self.con.table(query.split("/")[1]).to_arrow_table()
 
 
-def _arrow(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
-    """The rows of ``queries/NAME.sql`` (no parameters) as Arrow, without the copy a DB-API result makes."""
+def _arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pa.Table:
+    """The rows of ``queries/NAME.sql`` as Arrow, without the copy a DB-API result makes."""
     try:
-        return con.sql(load_query(name)).to_arrow_table()
+        return con.sql(load_query(name), params=params).to_arrow_table()
     except duckdb.Error as exc:
         raise QueryError(f"queries/{name}.sql failed: {exc}") from exc
 

@@ -1,5 +1,7 @@
 -- snapshot_lines: the snapshot lines being staged, judged: accepted as they are, or rejected whole.
--- Reads `snapshot_batch` (see queries/ingest/snapshot_rows.sql) and the temp table snapshot_rows.
+-- Reads the Arrow table `snapshot_batch` that ingest registers: one row per snapshot line that parsed
+-- (file_no, line, raw, and the line's fields as JSON gave them: instance, entity_set, polled_at, error,
+-- collector, rows), and the temp table snapshot_rows.
 -- Parameters: $session_sets, $audit_sets VARCHAR[] — the entity sets of the live-sessions view and of
 -- the audit log (each under its current and its former name); $not_before, $not_after TIMESTAMPTZ.
 -- Creates the temp table snapshot_lines: file_no, line, instance (trimmed, lower-case, as for log

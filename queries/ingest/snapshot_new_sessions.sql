@@ -1,5 +1,5 @@
 -- snapshot_new_sessions: the sessions listed by this run's new polls (a duplicate poll's are not stored again).
--- Reads `snapshot_staged_sessions`, which ingest registers (rows of queries/ingest/snapshot_sessions.sql),
+-- Reads the table snapshot_staged_sessions, which ingest fills (rows of queries/ingest/snapshot_sessions.sql),
 -- and the temp table snapshot_new_polls (queries/ingest/snapshot_new_polls.sql). Parameters: none.
 -- Returns the columns of polled_sessions (ingest makes it the view its partition writer reads).
 SELECT s.instance, s.polled_at, s.session_id, s."user", s.start_time, s.last_request_time, s.absolute_expiration_time,
