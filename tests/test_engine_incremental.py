@@ -86,8 +86,10 @@ def check_incremental_equals_full(tmp: Path, events: list[dict], ents: list[tupl
         if chunk:
             add(wh, chunk)
             before = breach_keys(wh)
+            # a night whose lines were all stored before (a poll given twice) has nothing to audit
+            due = bool(wh.state().pending_audit)
             result = reaudit_pending(wh)
-            assert result.incremental
+            assert result.incremental == due
             # "new" breaches: exactly those the warehouse did not hold before the run
             assert sorted(result.new_breaches) == sorted(breach_keys(wh) - before)
     incremental = snapshot(wh)
