@@ -137,6 +137,9 @@ def build_polled_sessions(polls: list[dict], rows: list[dict], audit_log: list[d
         ok = {p["polled_at"]: p for p in polls if p["instance"] == inst and p["ok"]}
         ok_times = sorted(ok)
         collectors = {p["collector_user"] for p in polls if p["instance"] == inst and p["collector_user"] is not None}
+        # the (user, application) pairs the instance's polls name as the collector's own
+        own = {(p["collector_user"], p["collector_application"]) for p in polls
+               if p["instance"] == inst and p["collector_user"] is not None}
         listed: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
             if r["instance"] == inst and r["polled_at"] in ok:
@@ -145,9 +148,7 @@ def build_polled_sessions(polls: list[dict], rows: list[dict], audit_log: list[d
         for sid, seen in sorted(listed.items()):
             seen.sort(key=lambda r: r["polled_at"])
             latest = seen[-1]
-            poll = ok[latest["polled_at"]]
-            collector = (latest["user"] is not None and latest["user"] == poll["collector_user"]
-                         and latest["applications"] is not None and latest["applications"] == poll["collector_application"])
+            collector = (latest["user"], latest["applications"]) in own
             start = min(min(r["start_time"] for r in seen), seen[0]["polled_at"])
             last_seen = latest["polled_at"]
             later = [t for t in ok_times if t > last_seen]

@@ -30,8 +30,8 @@ SESSION_STEPS = ("audit/instance_zones", "audit/instances", "audit/entitlements"
 #: Segments (around the pointer chase of the absolute expiry, in Python), then the sweep.
 SEGMENT_STEPS = ("audit/activity", "audit/expiry_points")
 #: The polled sessions join the segments before the sweep.
-SWEEP_STEPS = ("audit/chain_starts", "audit/segments", "audit/ok_polls", "audit/polled_sessions", "audit/usage_steps",
-               "audit/breaches")
+SWEEP_STEPS = ("audit/chain_starts", "audit/segments", "audit/ok_polls", "audit/polled_seen", "audit/polled_sessions",
+               "audit/usage_steps", "audit/breaches")
 #: The local days and the rows the audit gives for each table.
 DAY_STEPS = (
     "audit/relabeled_sessions", "audit/day_sessions", "audit/day_steps", "audit/day_breaches",

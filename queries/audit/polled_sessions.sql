@@ -1,6 +1,7 @@
 -- polled_sessions: the sessions the polls show (the README's rules for polled data), appended to
 -- a_sessions. Per instance, a session is one SessionId (old servers: user, StartTime, Device and
--- Applications); its attributes are those the latest poll listing it gave. It starts at its
+-- Applications); its attributes are those the latest poll listing it gave (a_polled_seen). It is
+-- the collector's own when its user and applications are those the instance's polls name. It starts at its
 -- StartTime (or the first poll listing it, if a clock put that earlier); it was alive at the last
 -- poll listing it (end_ts_min) and gone by the next successful poll (end_ts), or by its absolute
 -- expiry if that comes first; with no later successful poll, its deadline under the session rules
@@ -9,31 +10,15 @@
 -- poll saw: it counts in the upper bound only, until the next successful poll. Sessions starting
 -- before their instance's restart point are stored already (the restart point is chosen so that
 -- none of them reaches it) and are left out.
--- Reads: a_ok_polls, a_polls_in, a_poll_rows_in, a_audit_log_in, a_restart_points, a_instances.
+-- Reads: a_polled_seen, a_ok_polls, a_polls_in, a_audit_log_in, a_restart_points, a_instances.
 -- Parameters: $idle_us, $match_us.
 INSERT INTO a_sessions BY NAME
-WITH listed AS (
-    SELECT instance, polled_at,
-           coalesce(session_id,
-                    concat_ws('|', coalesce("user", ''), strftime(start_time, '%Y-%m-%dT%H:%M:%S.%fZ'),
-                              coalesce(device, ''), coalesce(applications, ''))) AS session_id,
-           "user", start_time, last_request_time, absolute_expiration_time, applications, device
-    FROM a_poll_rows_in
-),
-seen AS (
-    SELECT instance, session_id,
-           least(min(start_time), min(polled_at)) AS start_ts,
-           max(polled_at) AS last_seen,
-           max(last_request_time) AS last_activity_ts,
-           max(absolute_expiration_time) AS expiry_ts,
-           arg_max_null("user", polled_at) AS "user",
-           arg_max_null(device, polled_at) AS device,
-           arg_max_null(applications, polled_at) AS app
-    FROM listed
-    GROUP BY instance, session_id
+WITH collectors AS (
+    SELECT DISTINCT instance, collector_user, collector_application FROM a_polls_in WHERE collector_user IS NOT NULL
 ),
 polled AS (
-    SELECT s.instance, s.session_id, s."user", s.device, s.app, s.start_ts, s.last_activity_ts,
+    SELECT s.instance, s.session_id, s.latest.user AS "user", s.latest.device AS device, s.latest.app AS app,
+           s.start_ts, s.last_activity_ts,
            s.last_seen AS end_ts_min,
            CASE WHEN p.next_poll IS NOT NULL
                 THEN greatest(s.last_seen, least(p.next_poll, s.expiry_ts))
@@ -42,15 +27,14 @@ polled AS (
            CASE WHEN p.next_poll IS NULL THEN 'open'
                 WHEN s.expiry_ts <= p.next_poll THEN 'absolute_expiry'
                 ELSE 'vanished' END AS end_reason,
-           coalesce(s."user" = p.collector_user AND s.app = p.collector_application, false) AS own
-    FROM seen AS s
+           EXISTS (SELECT 1 FROM collectors AS c
+                   WHERE c.instance = s.instance AND c.collector_user = s.latest.user
+                     AND c.collector_application = s.latest.app) AS own
+    FROM a_polled_seen AS s
     LEFT JOIN a_ok_polls AS p ON p.instance = s.instance AND p.polled_at = s.last_seen
 ),
-collector_users AS (
-    SELECT DISTINCT instance, collector_user AS "user" FROM a_polls_in WHERE collector_user IS NOT NULL
-),
 user_starts AS (
-    SELECT instance, "user", start_ts FROM seen WHERE "user" IS NOT NULL
+    SELECT instance, latest.user AS "user", start_ts FROM a_polled_seen WHERE latest.user IS NOT NULL
 ),
 logins AS (
     -- the earliest start of a polled session of the user from $match_us before the login on
@@ -62,7 +46,7 @@ logins AS (
        AND s.start_ts >= a.event_time - to_microseconds(CAST($match_us AS BIGINT))
     WHERE a.event_type = 'Login' AND a."user" IS NOT NULL
       AND (s.start_ts IS NULL OR s.start_ts > a.event_time + to_microseconds(CAST($match_us AS BIGINT)))
-      AND NOT EXISTS (SELECT 1 FROM collector_users AS c WHERE c.instance = a.instance AND c."user" = a."user")
+      AND NOT EXISTS (SELECT 1 FROM collectors AS c WHERE c.instance = a.instance AND c.collector_user = a."user")
 ),
 unseen AS (
     SELECT l.instance, 'login:' || l.id AS session_id, l."user", CAST(NULL AS VARCHAR) AS device,
