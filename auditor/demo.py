@@ -1,6 +1,7 @@
 """``auditor demo``: the nightly flow over the shipped sample data, night by night.
 
-The sample's day files arrive one per night in ``DIR/incoming/``, and each
+The sample's day files (a connection log, and the polled instance's snapshot files)
+arrive one day per night in ``DIR/incoming/``, and each
 night runs ``auditor.nightly.run_nightly`` on it: ingest what is new, re-audit
 what it changes. The last night also renders the reports into ``DIR/reports``
 (rendering them every night would redraw the month's charts 31 times for
@@ -65,6 +66,17 @@ def prepare(out_dir: Path) -> None:
     )
 
 
+def nightly_files(sample: Path) -> list[tuple[str, list[Path]]]:
+    """Per UTC day of the sample (its files' names start with the date), the files that arrive that night:
+    the day's connection log and the polled instance's snapshot files."""
+    by_day: dict[str, list[Path]] = {}
+    for folder in ("logs", "snapshots"):
+        for path in sorted((sample / folder).iterdir()) if (sample / folder).is_dir() else []:
+            if path.is_file() and not path.name.startswith("README"):
+                by_day.setdefault(path.name[:10], []).append(path)
+    return sorted(by_day.items())
+
+
 def run_demo(out_dir: Path, *, say: Callable[[str], None] | None = None) -> DemoResult:
     """Run the nightly flow over the sample data, one day file per night, into OUT_DIR."""
     tell = say or (lambda _message: None)
@@ -74,12 +86,13 @@ def run_demo(out_dir: Path, *, say: Callable[[str], None] | None = None) -> Demo
     warehouse = Warehouse.open(out_dir / "warehouse", create=True)
     incoming = out_dir / "incoming"
     incoming.mkdir()
-    days = sorted(p for p in (sample / "logs").iterdir() if p.is_file())
+    nights = nightly_files(sample)
     reports = (out_dir / "reports").absolute()
     result = DemoResult(out_dir=out_dir, warehouse=warehouse.root)
-    for n, day in enumerate(days, 1):
-        shutil.copyfile(day, incoming / day.name)
-        last = n == len(days)
+    for n, (day, files) in enumerate(nights, 1):
+        for path in files:
+            shutil.copyfile(path, incoming / path.name)
+        last = n == len(nights)
         night = run_nightly(
             warehouse,
             incoming,
@@ -89,7 +102,7 @@ def run_demo(out_dir: Path, *, say: Callable[[str], None] | None = None) -> Demo
         )
         record = night.record
         tell(
-            f"night {n}/{len(days)}: {day.name}: {record.events_accepted} events, "
+            f"night {n}/{len(nights)}: {day}: {record.events_accepted} lines accepted, "
             f"{record.events_rejected} rejected, {record.events_duplicates} duplicates, "
             f"{record.new_breaches} new breaches"
         )

@@ -273,7 +273,7 @@ def summary_line(result: NightlyResult) -> str:
     r = result.record
     parts = [
         f"{r.files_ingested} new file(s) read ({r.files_skipped} already known)",
-        f"{r.events_accepted:,} events accepted ({r.events_duplicates:,} duplicates, {r.events_rejected:,} rejected)",
+        f"{r.events_accepted:,} lines accepted ({r.events_duplicates:,} duplicates, {r.events_rejected:,} rejected)",
     ]
     if result.skipped:
         parts.append(f"{len(result.skipped)} path(s) could not be read, skipped (ingest_log.skipped)")

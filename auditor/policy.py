@@ -23,6 +23,11 @@ class Policy:
     )
     #: Sessions of these user types (upper-case) are kept but never counted.
     uncounted_user_types: frozenset[str] = frozenset({"VIR"})
+    #: The usual interval between two polls of an instance's live sessions: an instant this close to a
+    #: successful poll is covered; consecutive polls more than twice this apart leave a gap.
+    poll_interval: timedelta = timedelta(minutes=5)
+    #: An audit-log login matches a polled session of the same user that started this close to it.
+    login_match: timedelta = timedelta(seconds=5)
 
     def expiry_for(self, auth_flow: str | None) -> timedelta | None:
         if auth_flow is None:

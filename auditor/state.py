@@ -197,6 +197,8 @@ def _policy_to_json(policy: Policy) -> dict[str, Any]:
         "idle_timeout_s": policy.idle_timeout.total_seconds(),
         "absolute_expiry_s": {flow: d.total_seconds() for flow, d in sorted(policy.absolute_expiry.items())},
         "uncounted_user_types": sorted(policy.uncounted_user_types),
+        "poll_interval_s": policy.poll_interval.total_seconds(),
+        "login_match_s": policy.login_match.total_seconds(),
     }
 
 
@@ -207,4 +209,6 @@ def _policy_from_json(data: Any) -> Policy:
         idle_timeout=timedelta(seconds=float(data["idle_timeout_s"])),
         absolute_expiry={flow: timedelta(seconds=float(s)) for flow, s in data["absolute_expiry_s"].items()},
         uncounted_user_types=frozenset(data["uncounted_user_types"]),
+        poll_interval=timedelta(seconds=float(data.get("poll_interval_s", Policy.poll_interval.total_seconds()))),
+        login_match=timedelta(seconds=float(data.get("login_match_s", Policy.login_match.total_seconds()))),
     )

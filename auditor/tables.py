@@ -161,6 +161,13 @@ _SESSIONS = pa.schema(
         # The segment's latest login or request: its idle deadline is 20 minutes on.
         # Lets an incremental audit relabel an `open` end once newer data arrives.
         pa.field("last_activity_ts", UTC_TS),
+        # The earliest possible end: end_ts for a log's segment; for a polled session the last poll that listed it
+        # (end_ts is then its latest possible end).
+        pa.field("end_ts_min", UTC_TS, nullable=False),
+        # log | poll
+        pa.field("source", pa.string(), nullable=False),
+        # why a session is not counted (NULL when it is): 'user type VIR', 'collector'
+        pa.field("uncounted_reason", pa.string()),
     ]
 )
 
@@ -204,8 +211,11 @@ _USAGE_STEPS = pa.schema(
         pa.field("instance", pa.string(), nullable=False),
         pa.field("step_start", UTC_TS, nullable=False),
         pa.field("step_end", UTC_TS, nullable=False),
+        # the upper bound (sessions to their latest possible end)
         pa.field("seats_in_use", pa.int64(), nullable=False),
         pa.field("seat_limit", pa.int32()),
+        # the lower bound (sessions to their earliest possible end); equals seats_in_use for logs
+        pa.field("seats_in_use_min", pa.int64(), nullable=False),
     ]
 )
 
@@ -222,6 +232,9 @@ _BREACHES = pa.schema(
         pa.field("peak_at", UTC_TS, nullable=False),
         pa.field("seat_limit", pa.int32(), nullable=False),
         pa.field("max_excess", pa.int64(), nullable=False),
+        # the lower bound too is over the limit somewhere in it (always for logs), and for how long
+        pa.field("certain", pa.bool_(), nullable=False),
+        pa.field("certain_seconds", pa.float64(), nullable=False),
     ]
 )
 
@@ -246,6 +259,11 @@ _DAILY_USAGE = pa.schema(
         pa.field("sessions", pa.int32(), nullable=False),
         pa.field("distinct_users", pa.int32(), nullable=False),
         pa.field("distinct_devices", pa.int32(), nullable=False),
+        # the lower bound's twins of peak_seats, seconds_over_limit, breach_count, in_breach_at_start
+        pa.field("peak_seats_min", pa.int64(), nullable=False),
+        pa.field("seconds_over_limit_min", pa.float64(), nullable=False),
+        pa.field("certain_breach_count", pa.int32(), nullable=False),
+        pa.field("in_certain_breach_at_start", pa.bool_(), nullable=False),
     ]
 )
 
@@ -271,10 +289,37 @@ _INSTANCE_SUMMARY = pa.schema(
         pa.field("denials", pa.int32(), nullable=False),
         # seats in use equalled the limit in force at some instant
         pa.field("limit_reached", pa.bool_(), nullable=False),
+        # compliant | possible_breach | breach | beyond_plan_maximum | unlicensed
         pa.field("status", pa.string(), nullable=False),
         pa.field("recommended_seat_limit", pa.int64(), nullable=False),
         pa.field("recommended_extra_sessions", pa.int64()),
         pa.field("fits_plan_maximum", pa.bool_()),
+        # the lower bound's peak and time over the limit, the certain breaches among breach_count
+        pa.field("peak_seats_min", pa.int64(), nullable=False),
+        pa.field("seconds_over_limit_min", pa.float64(), nullable=False),
+        pa.field("certain_breach_count", pa.int32(), nullable=False),
+        # the share of the period within the polling interval of a successful poll (1.0 for logs)
+        pa.field("coverage", pa.float64(), nullable=False),
+    ]
+)
+
+#: Per polled instance and local day, how long the polls observed: the time within the polling interval of a
+#: successful poll. instance_summary's coverage sums these; log instances have none (their data is exact).
+_DAILY_COVERAGE = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("covered_seconds", pa.float64(), nullable=False),
+    ]
+)
+
+#: Stretches between two consecutive successful polls of an instance more than twice the polling interval apart.
+_COVERAGE_GAPS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        pa.field("gap_start", UTC_TS, nullable=False),
+        pa.field("gap_end", UTC_TS, nullable=False),
+        pa.field("duration_s", pa.float64(), nullable=False),
     ]
 )
 
@@ -456,17 +501,21 @@ SESSION_STATE = Table("session_state", _SESSION_STATE, by_utc_date("first_ts"), 
                       key=("instance", "session_id"), description="per session, what rule 3 aggregates")
 INSTANCE_SUMMARY = Table("instance_summary", _INSTANCE_SUMMARY, WHOLE, ("instance",), key=("instance",),
                          description="per instance, the audited period's verdict")
+COVERAGE_GAPS = Table("coverage_gaps", _COVERAGE_GAPS, WHOLE, ("instance", "gap_start"), key=("instance", "gap_start"),
+                      restart="gap_end", description="stretches of a polled instance without a successful poll")
+DAILY_COVERAGE = Table("daily_coverage", _DAILY_COVERAGE, by_day("day"), ("instance", "day"), key=("instance", "day"),
+                       restart="day", description="per polled instance and local day, the time the polls observed")
 NIGHTLY_RUNS = Table("nightly_runs", _NIGHTLY_RUNS, Partitioning("month", "started_at"), ("started_at", "run_id"),
                      description="one row per nightly run")
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (EVENTS, POLLS, POLLED_SESSIONS, AUDIT_LOG, REJECTS, INGEST_LOG, ENTITLEMENTS, SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE,
-              INSTANCE_SUMMARY, SESSION_STATE, DAILY_LEVELS, NIGHTLY_RUNS)
+              INSTANCE_SUMMARY, SESSION_STATE, DAILY_LEVELS, COVERAGE_GAPS, DAILY_COVERAGE, NIGHTLY_RUNS)
 }
 #: The tables the audit replaces, in the order it writes them.
 AUDIT_OUTPUTS: tuple[Table, ...] = (SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE, DAILY_LEVELS, SESSION_STATE,
-                                    INSTANCE_SUMMARY)
+                                    COVERAGE_GAPS, DAILY_COVERAGE, INSTANCE_SUMMARY)
 
 
 def duckdb_type(dtype: pa.DataType) -> str:

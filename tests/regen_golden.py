@@ -34,13 +34,14 @@ def render_fixture(work: Path) -> dict[str, str]:
 
 
 def render_sample(work: Path) -> dict[str, str]:
-    """sample_data/ through ingest, audit (with its plan catalogue) and report, for its default period."""
+    """sample_data/ (its logs and the polled instance's snapshot files) through ingest, audit (with its plan
+    catalogue) and report, for its default period."""
     from auditor.audit import run_audit
     from auditor.ingest import ingest
     from auditor.warehouse import Warehouse
 
     wh = Warehouse.open(work / "wh", create=True)
-    ingest(wh, [SAMPLE_DATA / "logs"])
+    ingest(wh, [SAMPLE_DATA / "logs", SAMPLE_DATA / "snapshots"])
     run_audit(wh, entitlements=SAMPLE_DATA / "entitlements.csv", plans=SAMPLE_DATA / "plans.toml")
     render_reports(wh, work / "out", plans=SAMPLE_DATA / "plans.toml")
     return _html_files(work / "out")

@@ -168,6 +168,8 @@ def test_the_readme_sql_examples_run(invoke, filled: Path) -> None:
             stdin = shlex.split(feed)[1] + "\n"
         args = shlex.split(line)
         assert args[:2] == ["auditor", "sql"], line
+        if args[2] in ("-w", "--warehouse"):  # an example's own warehouse: this test's stands in for it
+            del args[2:4]
         result = invoke("sql", "-w", filled, *args[2:], input=stdin)
         assert result.exit_code == 0, (line, result.output)
 

@@ -43,7 +43,7 @@ def test_demo_prints_where_its_output_is(demo_run) -> None:
     out, result = demo_run
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str((out / "warehouse").absolute()), str((out / "reports" / "index.html").absolute())]
-    assert "31 nights, 62827 events accepted, 9 rejected, 6 duplicates" in result.stderr
+    assert "31 nights, 72456 lines accepted (events and polls), 9 rejected, 37 duplicates" in result.stderr
     assert (out / MARKER).is_file()
 
 
@@ -51,7 +51,7 @@ def test_demo_renders_a_report_per_instance_and_the_overview(demo_run) -> None:
     out, _ = demo_run
     index = (out / "reports" / "index.html").read_text(encoding="utf-8")
     reports = sorted(p for p in (out / "reports").rglob("*.html") if p.name != "index.html")
-    assert len(reports) == 10
+    assert len(reports) == 11
     for name in summary(out / "warehouse"):
         assert name in index
     assert "Neil &amp; Vandelay Ltd" in index and "Café Wonka &amp; Söhne GmbH" in index
@@ -62,8 +62,11 @@ def test_demo_ingests_every_day_night_by_night(demo_run) -> None:
     wh = out / "warehouse"
     assert scalar(wh, "SELECT count(*) FROM events") == 62827
     assert scalar(wh, "SELECT count(*) FROM rejects") == 9
-    assert scalar(wh, "SELECT sum(duplicates)::INT FROM ingest_log") == 6
-    assert scalar(wh, "SELECT count(DISTINCT file) FROM ingest_log") == 31
+    # the logs' 6 duplicate events and the snapshot files' 31 lines written twice (sample_data/README.md)
+    assert scalar(wh, "SELECT sum(duplicates)::INT FROM ingest_log") == 37
+    # 31 day logs and 93 snapshot files
+    assert scalar(wh, "SELECT count(DISTINCT file) FROM ingest_log") == 124
+    assert scalar(wh, "SELECT count(*) FROM polls") == 8920
     assert scalar(wh, "SELECT count(*) FROM nightly_runs") == 31
     # The rejected lines are the ones sample_data/README.md lists.
     rejected = run_sql(Warehouse.open(wh), "SELECT regexp_extract(file, '[^/]+$'), line FROM rejects ORDER BY ALL", {}).rows
@@ -77,7 +80,7 @@ def test_demo_ingests_every_day_night_by_night(demo_run) -> None:
 def test_demo_audit_shows_what_the_sample_readme_promises(demo_run) -> None:
     out, _ = demo_run
     s = summary(out / "warehouse")
-    assert len(s) == 10
+    assert len(s) == 11
     assert s["acme.my.erp.net"]["status"] == "compliant" and s["acme.my.erp.net"]["denials"] > 0
     assert s["acme.my.erp.net"]["peak_seats"] == s["acme.my.erp.net"]["seat_limit"] == 7
     assert s["initech.my.erp.net"]["peak_seats"] == s["initech.my.erp.net"]["seat_limit"] == 3
@@ -92,6 +95,21 @@ def test_demo_audit_shows_what_the_sample_readme_promises(demo_run) -> None:
     reasons = {r[0] for r in run_sql(Warehouse.open(out / "warehouse"), "SELECT DISTINCT end_reason FROM sessions", {}).rows}
     assert reasons >= {"logout", "idle_timeout", "absolute_expiry", "restart"}
     assert scalar(out / "warehouse", "SELECT count(*) FROM sessions WHERE NOT counted") > 0  # the portals' virtual user
+
+
+def test_demo_audits_the_polled_instance_in_bounds(demo_run) -> None:
+    out, _ = demo_run
+    wh = out / "warehouse"
+    polled = summary(wh)["cyberdyne.my.erp.net"]
+    # the sample's truth peaks at 7 over a limit of 6 (sample_data/README.md): the bounds hold it
+    assert polled["seat_limit"] == 6
+    assert polled["peak_seats_min"] <= 7 <= polled["peak_seats"]
+    assert polled["status"] == "breach" and 0 < polled["certain_breach_count"] < polled["breach_count"]
+    assert 0.9 < polled["coverage"] < 1.0
+    reasons = {r[0] for r in run_sql(Warehouse.open(wh), "SELECT DISTINCT end_reason FROM sessions WHERE source = 'poll'", {}).rows}
+    assert reasons >= {"vanished", "absolute_expiry", "unseen"}
+    assert scalar(wh, "SELECT count(*) FROM sessions WHERE uncounted_reason = 'collector'") > 0
+    assert scalar(wh, "SELECT count(*) FROM coverage_gaps WHERE instance = 'cyberdyne.my.erp.net'") > 0
 
 
 def test_demo_runs_again_into_its_own_directory(invoke, tmp_path: Path, monkeypatch) -> None:

@@ -106,6 +106,30 @@ def check_engine_matches_reference(tmp: Path, events: list[dict], ents: list[tup
         got = reference.read_table(wh, table)
         want = reference.sort_rows(expected[table], table)
         assert got == want, f"{table} differs"
+    check_log_bounds_are_exact(wh)
+
+
+#: (lower-bound column, its twin) per table: for event logs the two are one number.
+TWINS = {
+    "sessions": (("end_ts_min", "end_ts"),),
+    "usage_steps": (("seats_in_use_min", "seats_in_use"),),
+    "breaches": (("certain_seconds", "duration_s"),),
+    "daily_usage": (("peak_seats_min", "peak_seats"), ("seconds_over_limit_min", "seconds_over_limit"),
+                    ("certain_breach_count", "breach_count"), ("in_certain_breach_at_start", "in_breach_at_start")),
+    "instance_summary": (("peak_seats_min", "peak_seats"), ("seconds_over_limit_min", "seconds_over_limit"),
+                         ("certain_breach_count", "breach_count")),
+}
+
+
+def check_log_bounds_are_exact(wh: Warehouse) -> None:
+    """Event logs are exact: every _min column equals its twin, every breach is certain, coverage is whole."""
+    for table, pairs in TWINS.items():
+        for row in reference.read_table(wh, table):
+            assert all(row[low] == row[high] for low, high in pairs), (table, row)
+    assert all(s["source"] == "log" for s in reference.read_table(wh, "sessions"))
+    assert all(b["certain"] for b in reference.read_table(wh, "breaches"))
+    summary = reference.read_table(wh, "instance_summary")
+    assert all(r["coverage"] == 1.0 and r["status"] != "possible_breach" for r in summary)
 
 
 @settings(max_examples=examples(30))

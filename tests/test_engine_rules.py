@@ -34,9 +34,38 @@ def audit(tmp: Path, events: list[dict], entitlements: str | None = None, **opti
         path = tmp / "entitlements.csv"
         path.write_text(HEADER + entitlements)
     result = run_audit(wh, entitlements=path, **options)
-    tables = {t: reference.read_table(wh, t) for t in ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")}
+    tables = {t: exact(t, reference.read_table(wh, t))
+              for t in ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")}
     tables["result"] = result
     return wh, tables
+
+
+#: Per table, the lower bound's columns and what a log's exact data makes each equal.
+LOG_TWINS = {
+    "sessions": {"end_ts_min": "end_ts"},
+    "usage_steps": {"seats_in_use_min": "seats_in_use"},
+    "breaches": {"certain_seconds": "duration_s"},
+    "daily_usage": {"peak_seats_min": "peak_seats", "seconds_over_limit_min": "seconds_over_limit",
+                    "certain_breach_count": "breach_count", "in_certain_breach_at_start": "in_breach_at_start"},
+    "instance_summary": {"peak_seats_min": "peak_seats", "seconds_over_limit_min": "seconds_over_limit",
+                         "certain_breach_count": "breach_count"},
+}
+
+
+def exact(table: str, rows: list[dict]) -> list[dict]:
+    """ROWS without the bounds' columns, after checking that logs make them equal their twins."""
+    for row in rows:
+        for bound, twin in LOG_TWINS[table].items():
+            assert row.pop(bound) == row[twin], (table, bound, row)
+        if table == "breaches":
+            assert row.pop("certain") is True
+        if table == "sessions":
+            assert row.pop("source") == "log"
+            reason = row.pop("uncounted_reason")
+            assert reason == (None if row["counted"] else f"user type {row['user_type'] or ''}")
+        if table == "instance_summary":
+            assert row.pop("coverage") == 1.0
+    return rows
 
 
 def segs(tables: dict, sid: str = "s1") -> list[tuple]:

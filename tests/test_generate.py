@@ -366,6 +366,10 @@ def test_committed_sample_data_is_what_the_documented_command_writes(rebuilt: Pa
         # Compare the text, not the bytes: another zstd or gzip may compress differently.
         assert read_text(SAMPLE_DATA / "logs" / name) == read_text(rebuilt / "logs" / name), name
     assert (SAMPLE_DATA / "entitlements.csv").read_bytes() == (rebuilt / "entitlements.csv").read_bytes()
+    committed = sorted(p.name for p in (SAMPLE_DATA / "snapshots").iterdir())
+    assert committed == sorted(p.name for p in (rebuilt / "snapshots").iterdir())
+    for name in committed:
+        assert read_text(SAMPLE_DATA / "snapshots" / name) == read_text(rebuilt / "snapshots" / name), name
     assert "auditor generate --sample --overwrite sample_data" in (SAMPLE_DATA / "README.md").read_text(encoding="utf-8")
 
 
@@ -375,7 +379,8 @@ def test_sample_data_has_its_documented_properties() -> None:
     assert {p.name[:10] for p in logs} == {(SAMPLE_START + timedelta(days=d)).isoformat() for d in range(31)}
     suffixes = {"".join(p.suffixes) for p in logs}
     assert suffixes == {".jsonl", ".jsonl.gz", ".jsonl.zst", ".csv", ".csv.gz", ".csv.zst"}
-    assert sum(p.stat().st_size for p in SAMPLE_DATA.rglob("*") if p.is_file()) < 3_000_000
+    # Small enough to ship in the wheel: 2.3 MB of logs, 0.7 MB of snapshots.
+    assert sum(p.stat().st_size for p in SAMPLE_DATA.rglob("*") if p.is_file()) < 3_200_000
     instances = {s.name for s in SAMPLE_FLEET}
     assert len(instances) == 10
     with (SAMPLE_DATA / "entitlements.csv").open(encoding="utf-8", newline="") as f:
@@ -395,7 +400,8 @@ def test_sample_data_has_its_documented_properties() -> None:
     plans = load_plans(SAMPLE_DATA / "plans.toml")
     assert all(p.extra_session_monthly_price for p in plans.plans.values())
     loaded, _sha = load_entitlements(SAMPLE_DATA / "entitlements.csv", plans)
-    assert len(loaded) == len(rows) == 11
+    # 11 rows for the ten logged instances, one for the polled instance (sample_data/snapshots).
+    assert len(loaded) == len(rows) == 12
 
 
 def test_sample_defects_are_where_the_readme_says(rebuilt: Path) -> None:

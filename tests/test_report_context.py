@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import jinja2.meta
 import pytest
 
 from auditor.plans import load_plans
+from auditor.report import context
 from auditor.report.build import build_figures, build_overview, register_scope, rows, scope_for
 from auditor.report.context import TEMPLATE_CONTEXT
 from auditor.report.period import Period, last_full_month, month_period
@@ -142,3 +146,30 @@ def test_every_template_uses_only_its_documented_keys():
 def test_a_template_naming_an_unknown_key_fails_loudly():
     with pytest.raises(jinja2.UndefinedError):
         environment().from_string("{{ report.nothing }}").render(report=object())
+
+
+def _documented(readme: str) -> dict[str, set[str]]:
+    """The names each ``### Class`` section of templates/README.md lists (bullets: - `a`, `b`: meaning)."""
+    out: dict[str, set[str]] = {}
+    section = None
+    for line in readme.splitlines():
+        if line.startswith("### "):
+            section = line[4:].strip()
+            out[section] = set()
+        elif section and (m := re.match(r"- ((?:`\w+`(?:, )?)+):", line)):
+            out[section] |= set(re.findall(r"`(\w+)`", m.group(1)))
+    return out
+
+
+def test_the_template_readme_lists_every_key_field_and_property():
+    readme = (templates_dir() / "README.md").read_text(encoding="utf-8")
+    for page, keys in TEMPLATE_CONTEXT.items():
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{page}` |"))
+        assert all(f"`{key}`:" in row for key in keys), page
+    classes = {name: cls for name, cls in vars(context).items()
+               if inspect.isclass(cls) and dataclasses.is_dataclass(cls) and cls.__module__ == context.__name__}
+    documented = _documented(readme)
+    assert set(documented) == set(classes)
+    for name, cls in classes.items():
+        names = {f.name for f in dataclasses.fields(cls)} | {n for n, v in vars(cls).items() if isinstance(v, property)}
+        assert documented[name] == names, name

@@ -23,7 +23,7 @@ def _csv(values: list[str]) -> str:
     sessions = tuple(
         PeakSession(f"sid-{i}", value, "EXT", value, value, 2, T, T + timedelta(hours=1)) for i, value in enumerate(values)
     )
-    breach = BreachRow(T, T + timedelta(hours=1), 3600.0, 5, T, 3, 2, sessions, False, False, True)
+    breach = BreachRow(T, T + timedelta(hours=1), 3600.0, 5, T, 3, 2, sessions, False, False, True, True, 3600.0)
     return evidence_csv([breach])
 
 

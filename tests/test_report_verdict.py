@@ -34,12 +34,18 @@ def _relation(table: str, columns: list[str], rows: list[dict[str, Any]]) -> pa.
     return pa.Table.from_pylist(rows, schema=schema)
 
 
+#: The lower bound's twin of each daily_usage column (issue 11).
+TWINS = {"peak_seats_min": "peak_seats", "seconds_over_limit_min": "seconds_over_limit",
+         "certain_breach_count": "breach_count", "in_certain_breach_at_start": "in_breach_at_start"}
+
+
 def day(d: int, **facts: Any) -> dict[str, Any]:
-    """A daily_usage row of instance i on 2026-10-D: nothing happened but FACTS."""
+    """A daily_usage row of instance i on 2026-10-D: nothing happened but FACTS; a log's day, so every
+    lower-bound twin equals its column unless FACTS names it."""
     row = {"instance": "i", "day": date(2026, 10, d), "peak_seats": 1, "peak_at": OCT_1 + timedelta(days=d - 1),
            "seconds_over_limit": 0.0, "seconds_at_limit": 0.0, "seconds_unlicensed": 0.0, "breach_count": 0,
-           "in_breach_at_start": False, "denials": 0}
-    return {**row, **facts}
+           "in_breach_at_start": False, "denials": 0, **facts}
+    return {**{twin: row[column] for twin, column in TWINS.items()}, **row}
 
 
 def verdict(days: list[dict], levels: list[tuple[int, float]] = (), *, limit: int | None = 3, plan_maximum: int = 35,
@@ -59,6 +65,7 @@ def verdict(days: list[dict], levels: list[tuple[int, float]] = (), *, limit: in
         "plan_maximum": plan_maximum, "valid_from_ts": datetime(2026, 1, 1, tzinfo=UTC), "valid_to_ts": None}]
     con.register("v_entitlements", _relation("entitlements", ["instance", "customer", "plan", "extra_sessions", "seat_limit",
                                                               "plan_maximum", "valid_from_ts", "valid_to_ts"], ents))
+    con.register("v_coverage", _relation("daily_coverage", ["instance", "day", "covered_seconds"], []))  # no polls
     run_query(con, "audit/verdict", {"tolerance_us": tolerance // timedelta(microseconds=1)})
     cursor = con.execute("SELECT * FROM v_verdict")
     (row,) = cursor.fetchall()
@@ -105,6 +112,26 @@ def test_status_limit_reached_and_the_plan_maximum(facts, limit, expected):
     v = verdict([day(5, **facts)], [(facts["peak_seats"], 1.0)], limit=limit)
     assert (v["status"], v["limit_reached"], v["fits_plan_maximum"]) == expected
     assert v["peak_seats"] == v["recommended_seat_limit"] == facts["peak_seats"]
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        # only the upper bound over the limit: a possible breach
+        ({"peak_seats": 5, "peak_seats_min": 3, "seconds_over_limit": 600.0, "seconds_over_limit_min": 0.0,
+          "breach_count": 1, "certain_breach_count": 0}, ("possible_breach", 3, 0.0, 0)),
+        ({"peak_seats": 5, "peak_seats_min": 4, "seconds_over_limit": 600.0, "seconds_over_limit_min": 60.0,
+          "breach_count": 2, "certain_breach_count": 1}, ("breach", 4, 60.0, 1)),
+        # beyond the plan maximum only when the lower bound is
+        ({"peak_seats": 36, "peak_seats_min": 35, "seconds_over_limit": 1.0, "seconds_over_limit_min": 1.0,
+          "breach_count": 1}, ("breach", 35, 1.0, 1)),
+    ],
+)
+def test_a_polled_period_is_judged_by_its_bounds(facts, expected):
+    v = verdict([day(5, **facts)], [(facts["peak_seats"], 600.0)])
+    assert (v["status"], v["peak_seats_min"], v["seconds_over_limit_min"], v["certain_breach_count"]) == expected
+    assert v["recommended_seat_limit"] == facts["peak_seats"]  # the recommendation follows the upper bound
+    assert v["coverage"] == 1.0  # no daily_coverage rows: not polled
 
 
 # --- both callers, on the same audited events ---------------------------------------

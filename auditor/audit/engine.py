@@ -29,17 +29,20 @@ SESSION_STEPS = ("audit/instance_zones", "audit/instances", "audit/entitlements"
                  "audit/session_state_in", "audit/session_attributes")
 #: Segments (around the pointer chase of the absolute expiry, in Python), then the sweep.
 SEGMENT_STEPS = ("audit/activity", "audit/expiry_points")
-SWEEP_STEPS = ("audit/chain_starts", "audit/segments", "audit/usage_steps", "audit/breaches")
+#: The polled sessions join the segments before the sweep.
+SWEEP_STEPS = ("audit/chain_starts", "audit/segments", "audit/ok_polls", "audit/polled_seen", "audit/polled_sessions",
+               "audit/usage_steps", "audit/breaches")
 #: The local days and the rows the audit gives for each table.
 DAY_STEPS = (
     "audit/relabeled_sessions", "audit/day_sessions", "audit/day_steps", "audit/day_breaches",
     "audit/denial_events", "audit/denials", "audit/day_floor", "audit/days", "audit/piece_days", "audit/daily_usage",
     "audit/daily_levels", "audit/out_sessions", "audit/out_usage_steps", "audit/out_breaches",
-    "audit/out_daily_usage", "audit/out_daily_levels", "audit/out_session_state",
+    "audit/out_daily_usage", "audit/out_daily_levels", "audit/out_session_state", "audit/coverage_gaps",
+    "audit/out_coverage_gaps", "audit/daily_coverage", "audit/out_daily_coverage",
 )
 #: The verdict on the audited period per instance: its inputs (v_*), the verdict, instance_summary's rows.
 SUMMARY_STEPS = ("audit/period_days", "audit/summary_periods", "audit/summary_daily", "audit/summary_levels",
-                 "audit/summary_entitlements", "audit/verdict", "audit/out_instance_summary")
+                 "audit/summary_entitlements", "audit/summary_coverage", "audit/verdict", "audit/out_instance_summary")
 DEFAULT_MEMORY_LIMIT = "3000MB"
 #: Names another limit for DuckDB's memory in the audit (beyond it DuckDB spills to disk).
 MEMORY_LIMIT_ENV = "AUDITOR_MEMORY_LIMIT"
@@ -78,10 +81,18 @@ def connection(scratch: Path, entitlements: list[Entitlement], policy: Policy) -
         con.close()
 
 
-def run_sessions(con: duckdb.DuckDBPyConnection) -> None:
-    """From a_events_in to a_sattr: the instances audited and their sessions' attributes."""
+def run_sessions(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """From a_events_in (and the polls) to a_sattr: the instances audited and their sessions' attributes."""
+    select_polls(con, policy)
     for name in SESSION_STEPS:
         run_query(con, name)
+
+
+def select_polls(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """The a_*_in views of the polls, listed sessions and audit-log entries the audit works from."""
+    run_query(con, "audit/poll_from", {"match_us": microseconds(policy.login_match),
+                                       "poll_interval_us": microseconds(policy.poll_interval)})
+    run_query(con, "audit/polls_in")
 
 
 def run_rest(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime) -> None:
@@ -91,6 +102,9 @@ def run_rest(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime) -
         "audit/activity": {"idle_us": idle_us},
         "audit/segments": {"idle_us": idle_us, "uncounted": sorted(policy.uncounted_user_types), "max_ts": max_ts},
         "audit/relabeled_sessions": {"idle_us": idle_us, "max_ts": max_ts},
+        "audit/polled_sessions": {"idle_us": idle_us, "match_us": microseconds(policy.login_match)},
+        "audit/coverage_gaps": {"poll_interval_us": microseconds(policy.poll_interval)},
+        "audit/daily_coverage": {"poll_interval_us": microseconds(policy.poll_interval)},
     }
     for name in SEGMENT_STEPS:
         run_query(con, name, params.get(name))

@@ -7,12 +7,18 @@ step or breach runs across q), and before which no session's attributes change
 (a new event that raises a session's seats or gives it an earlier first value
 sends q back to that session's first event). Results before q are kept as stored;
 from q on everything is recomputed with the same statements as a full audit.
+
+A polled instance starts from the earliest instant its new lines speak of (a poll, a
+listed session's start, an audit-log entry) less the login match window; a stored polled
+session with no successful poll after it ('open') covers every later instant, since the
+next poll, whenever it comes, ends it. Its polls are read back to the latest successful
+one before q, so that the coverage gap running across q is recomputed whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -21,11 +27,14 @@ from auditor.audit import engine
 from auditor.audit.outputs import Cuts
 from auditor.queries import run_query
 from auditor.state import AuditRecord, Span
+from auditor.tables import POLLS
 from auditor.warehouse import Snapshot, register_files
 
 #: The widest window an incremental audit reads back for covering segments (a century: wider
 #: than any history, short of the calendar's end).
 MAX_LOOKBACK = timedelta(days=36_500)
+#: The tables the audit reads its input from.
+INPUTS = ("events", "polls", "polled_sessions", "audit_log")
 #: How far a restart day's local midnight may lie before the restart point, in UTC dates.
 _DAY_MARGIN = timedelta(days=2)
 
@@ -38,7 +47,7 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     segment stored, and further (doubling) while covered points move, so an instance
     that never pauses costs a few statements, not one per segment.
     """
-    q = {name: span.first for name, span in pending.items()}
+    q = {name: span.first - last.policy.login_match for name, span in pending.items()}
     reach = timedelta(microseconds=last.max_segment_us) + _DAY_MARGIN
     _register_stored(con, snapshot, last)
     while True:
@@ -51,17 +60,19 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
             reach = min(reach * 2, MAX_LOOKBACK)
             continue
         earliest = min(q.values())
-        snapshot.register(con, "events", "h_events", since=(earliest - _DAY_MARGIN).date())
+        for table in INPUTS:
+            snapshot.register(con, table, f"h_{table}", since=(earliest - _DAY_MARGIN).date())
         run_query(con, "audit/instance_zones")
         run_query(con, "audit/restart_points")
         run_query(con, "audit/events_in")
-        engine.run_sessions(con)
+        engine.run_sessions(con, last.policy)
         changed = run_query(con, "audit/changed_sessions").fetchall()
         if not changed:
             break
         for name, first_ts in changed:
             q[name] = min(first_ts, q[name])
     earliest = min(q.values())
+    _read_polls_back(con, snapshot, (earliest - _DAY_MARGIN).date(), last)
     # Stored rows the days and breaches of a restart day read (it is recomputed whole).
     reach_back = (earliest - timedelta(microseconds=last.max_segment_us) - _DAY_MARGIN).date()
     snapshot.register(con, "sessions", "h_sessions", since=min(reach_back, (earliest - reach).date()))
@@ -75,9 +86,10 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
 
 def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
     """A full audit's history: every event, no stored result, no restart point."""
-    snapshot.register(con, "events", "h_events")
+    for table in INPUTS:
+        snapshot.register(con, table, f"h_{table}")
     for table in ("sessions", "usage_steps", "breaches", "session_state", "daily_usage", "daily_levels",
-                  "instance_summary"):
+                  "coverage_gaps", "daily_coverage", "instance_summary"):
         snapshot.register(con, table, f"h_{table}", nothing=True)
     snapshot.register(con, "sessions", "h_open_sessions", nothing=True)
     con.register("a_restart_from", _points({}))
@@ -88,11 +100,25 @@ def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) ->
 
 def _register_stored(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, last: AuditRecord) -> None:
     """The stored results an incremental audit reads whole: session states, days, summaries, open segments."""
-    for table in ("session_state", "daily_usage", "daily_levels", "instance_summary"):
+    for table in ("session_state", "daily_usage", "daily_levels", "coverage_gaps", "daily_coverage", "instance_summary"):
         snapshot.register(con, table, f"h_{table}")
     open_parts = snapshot.partitions("sessions")
     open_files = [open_parts[key] for key in last.open_partitions if key in open_parts]
     register_files(con, "sessions", "h_open_sessions", open_files)
+
+
+def _read_polls_back(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, since: date, last: AuditRecord) -> None:
+    """Read the polls back (doubling) until each re-audited polled instance's latest successful poll
+    before its restart point is among them, or there are none older."""
+    oldest = min((POLLS.partitioning.first_day(key) for key in snapshot.partitions("polls")), default=since)
+    step = timedelta(days=2)
+    while since > oldest and run_query(con, "audit/poll_reach").fetchall()[0][0]:
+        since = max(since - step, oldest)
+        step *= 2
+        snapshot.register(con, "polls", "h_polls", since=since)
+        # instances newly in view are kept whole: none may count as new
+        run_query(con, "audit/restart_points")
+        engine.select_polls(con, last.policy)
 
 
 def _register_points(con: duckdb.DuckDBPyConnection, q: Mapping[str, datetime]) -> None:

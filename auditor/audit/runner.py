@@ -32,7 +32,7 @@ from auditor.warehouse import Transaction, Warehouse, read_table, register_files
 
 #: The layout and rules of the tables the audit writes. Stored with each audit; an incremental
 #: audit of tables written by another version audits everything again instead.
-ENGINE_VERSION = 4
+ENGINE_VERSION = 5
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
 
 
@@ -162,7 +162,7 @@ def _audit(tx: Transaction, rows: list[Entitlement], settings: AuditSettings, po
         else:
             restart.register_nothing_kept(con, snapshot)
             run_query(con, "audit/events_in")
-            engine.run_sessions(con)
+            engine.run_sessions(con, policy)
         before = last.max_ts if incremental and last is not None else None
         (max_ts,) = run_query(con, "audit/max_ts", {"before": before}).fetchone()
         max_ts = max_ts or datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -107,7 +107,8 @@ def cli(debug: bool) -> None:
     Connection logs go into a warehouse (ingest), sessions and exact concurrency
     are rebuilt and judged against entitlements (audit), and HTML reports are
     written for account managers (report). `auditor nightly` does all of it,
-    incrementally. Exit codes: 0 ok, 1 run failed, 2 usage error,
+    incrementally; `auditor collect` polls live instances into snapshot files
+    for it. Exit codes: 0 ok, 1 run failed, 2 usage error,
     3 new breaches (nightly --fail-on-breach).
     """
 
@@ -126,6 +127,7 @@ def _register() -> None:
     from auditor.cli import audit as audit_cmd; cli.add_command(audit_cmd.audit)  # noqa: E702
     from auditor.cli import generate as generate_cmd; cli.add_command(generate_cmd.generate)  # noqa: E702
     from auditor.cli import demo as demo_cmd; cli.add_command(demo_cmd.demo)  # noqa: E702
+    from auditor.cli import collect as collect_cmd; cli.add_command(collect_cmd.collect)  # noqa: E702
 
 
 _register()

@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from auditor.audit import run_audit
-from auditor.cli.options import Duration, allow_empty_entitlements_option, quiet_option, warehouse_option
+from auditor.cli.options import (
+    Duration,
+    allow_empty_entitlements_option,
+    quiet_option,
+    warehouse_option,
+)
+from auditor.errors import UsageError
+from auditor.policy import Policy
 from auditor.warehouse import Warehouse
 
 
@@ -25,9 +32,13 @@ from auditor.warehouse import Warehouse
               help="Local day the period ends before (exclusive; default: after the last day with data).")
 @click.option("--tolerance", type=Duration(), default="0", show_default=True,
               help="Time over a limit the recommended seat limit may leave, e.g. 15m.")
+@click.option("--poll-interval", type=Duration(), default="5m", show_default=True,
+              help="How often the polled instances were polled: an instant this close to a successful poll counts "
+                   "as observed, and polls more than twice this apart leave a coverage gap.")
 @quiet_option
 def audit(warehouse: Path, entitlements: Path | None, allow_empty_entitlements: bool, plans: Path | None,
-          period_from: datetime | None, period_to: datetime | None, tolerance: timedelta, quiet: bool) -> None:
+          period_from: datetime | None, period_to: datetime | None, tolerance: timedelta, poll_interval: timedelta,
+          quiet: bool) -> None:
     """Rebuild sessions and exact concurrent seats from the warehouse's events.
 
     Writes the tables sessions, usage_steps, breaches, daily_usage and
@@ -37,6 +48,8 @@ def audit(warehouse: Path, entitlements: Path | None, allow_empty_entitlements: 
 
         auditor audit --entitlements entitlements.csv --from 2026-10-01 --to 2026-11-01
     """
+    if poll_interval <= timedelta(0):
+        raise UsageError("--poll-interval must be longer than 0, e.g. 5m")
     result = run_audit(
         Warehouse.open(warehouse),
         entitlements=entitlements,
@@ -45,6 +58,7 @@ def audit(warehouse: Path, entitlements: Path | None, allow_empty_entitlements: 
         period_from=period_from.date() if period_from else None,
         period_to=period_to.date() if period_to else None,
         tolerance=tolerance,
+        policy=Policy(poll_interval=poll_interval),
     )
     if not quiet:
         c = result.counts

@@ -38,7 +38,7 @@ def demo(out_dir: Path, quiet: bool) -> None:
     if not quiet:
         totals = [n.record for n in result.nights]
         click.echo(
-            f"demo: {len(totals)} nights, {sum(r.events_accepted for r in totals)} events accepted, "
+            f"demo: {len(totals)} nights, {sum(r.events_accepted for r in totals)} lines accepted (events and polls), "
             f"{sum(r.events_rejected for r in totals)} rejected, {sum(r.events_duplicates for r in totals)} duplicates; "
             f"open {result.index}, or query the warehouse: auditor sql -w {result.warehouse} \"FROM instance_summary\"",
             err=True,

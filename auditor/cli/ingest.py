@@ -24,11 +24,13 @@ from auditor.warehouse import Warehouse
 @quiet_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def ingest(warehouse: Path, bounds: InputBounds, quiet: bool, paths: tuple[Path, ...]) -> None:
-    """Read connection logs at PATHS (files or directories) into the warehouse.
+    """Read connection logs and snapshot files at PATHS (files or directories) into the warehouse.
 
     Files are JSON Lines (*.jsonl, *.ndjson) or CSV with a header (*.csv), each
     optionally gzip (.gz) or zstd (.zst) compressed; directories are read
-    recursively. Rejected lines go to the warehouse's rejects table, and a
+    recursively. A JSON Lines file whose first line has an entity_set is a
+    snapshot file (polls of ERP.net's live sessions, audit-log rows), read into
+    the polls, polled_sessions and audit_log tables. Rejected lines go to the warehouse's rejects table, and a
     per-file summary (read, accepted, duplicates, rejected) to stderr and the
     ingest_log table; log files in a directory that cannot be read (a dangling
     symbolic link, a device, no permission) are listed as skipped, with why.
@@ -87,5 +89,9 @@ def print_summary(result: IngestResult, out: TextIO, name_notes: dict[str, str] 
         for name, note in sorted(name_notes.items()):
             out.write(f"  {printable(name)}: {printable(note)}\n")
     if result.files and result.accepted == 0 and result.read and result.read == result.duplicates:
-        out.write("nothing new: every event was already in the warehouse\n")
-    out.write(f"run {result.run_id}: {result.accepted} new event(s)\n")
+        out.write("nothing new: every event and poll was already in the warehouse\n")
+    polls = sum(f.accepted for f in result.files if f.format == "snapshots")
+    if any(f.format == "snapshots" for f in result.files):
+        out.write(f"run {result.run_id}: {result.accepted - polls} new event(s), {polls} new snapshot line(s)\n")
+    else:
+        out.write(f"run {result.run_id}: {result.accepted} new event(s)\n")

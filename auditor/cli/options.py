@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,13 +10,12 @@ from typing import Any, TypeVar
 
 import click
 
+from auditor.durations import parse_duration
 from auditor.entitlements import ALLOW_EMPTY_FLAG
 from auditor.limits import DEFAULT_MAX_LINE_BYTES, DEFAULT_NOT_BEFORE, InputBounds
 from auditor.warehouse import ENV_VAR
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-_DURATION = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
 
 
 class Duration(click.ParamType):
@@ -26,17 +24,10 @@ class Duration(click.ParamType):
     name = "duration"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        text = str(value).strip().lower()
-        match = _DURATION.match(text)
-        if not text or not match or not any(match.groups()):
-            self.fail(f"{value!r} is not a duration; write e.g. 90s, 15m, 1h, 1h30m or 1d", param, ctx)
-        days, hours, minutes, seconds = match.groups()
         try:
-            return timedelta(days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0))
-        except OverflowError:
-            self.fail(f"{value!r} is too long a duration", param, ctx)
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def warehouse_option(f: F) -> F:

@@ -10,11 +10,14 @@ re-logins that reuse a session id, client-credentials services that run for
 hours, external applications holding several seats, a portal's virtual user,
 restarts, and full instances whose server refuses logins.
 
-The committed ``sample_data/`` is written by :func:`auditor.generate.sample.build_sample`.
+Polled instances (``--format snapshots``) come from :mod:`auditor.generate.polling`
+(their true sessions and what polls saw of them) and :mod:`auditor.generate.snapfiles`
+(the files). The committed ``sample_data/`` is written by :func:`auditor.generate.sample.build_sample`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -110,33 +113,38 @@ def generate_fleet(
     )
 
 
-def prepare_out_dir(out_dir: Path, *, overwrite: bool) -> None:
-    """Make sure nothing from an earlier run mixes with the new files."""
+def prepare_out_dir(out_dir: Path, *, overwrite: bool, sub: str = "logs", names: re.Pattern[str] = logfiles.LOG_NAME) -> None:
+    """Make sure nothing from an earlier run mixes with the new files in OUT_DIR/SUB (named like NAMES)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir} is a file; name a directory to write into")
-    logs = out_dir / "logs"
-    if logs.exists() and not logs.is_dir():
-        raise UsageError(f"{logs} is a file; name another output directory")
-    old = sorted(logs.iterdir()) if logs.is_dir() else []
+    folder = out_dir / sub
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} is a file; name another output directory")
+    old = sorted(folder.iterdir()) if folder.is_dir() else []
     if not old:
         return
     if not overwrite:
-        raise UsageError(f"{logs} already holds files; name a new directory, or pass --overwrite to replace them")
-    strangers = [p.name for p in old if not (p.is_file() and logfiles.LOG_NAME.fullmatch(p.name))]
+        raise UsageError(f"{folder} already holds files; name a new directory, or pass --overwrite to replace them")
+    strangers = [p.name for p in old if not (p.is_file() and names.fullmatch(p.name))]
     if strangers:
-        raise UsageError(f"{logs} holds files the generator did not write ({strangers[0]}); name another directory")
+        raise UsageError(f"{folder} holds files the generator did not write ({strangers[0]}); name another directory")
     for p in old:
         p.unlink()
     (out_dir / "entitlements.csv").unlink(missing_ok=True)
 
 
 def _check(*, instances: int, days: int, fmt: str, compression: str | None, files_per_day: int) -> None:
+    check_size(instances=instances, days=days, compression=compression, files_per_day=files_per_day)
+    if fmt not in logfiles.FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(logfiles.FORMATS)}")
+
+
+def check_size(*, instances: int, days: int, compression: str | None, files_per_day: int) -> None:
+    """The checks every generated data set passes: logs and snapshots alike."""
     if instances < 1:
         raise UsageError(f"--instances must be at least 1, not {instances}")
     if days < 1:
         raise UsageError(f"--days must be at least 1, not {days}")
-    if fmt not in logfiles.FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(logfiles.FORMATS)}")
     if compression not in logfiles.COMPRESSIONS:
         raise UsageError(f"unknown compression {compression!r}; use none, gz or zst")
     if files_per_day < 1:

@@ -9,6 +9,7 @@ written two at a time: compression runs on one core per file.
 from __future__ import annotations
 
 import concurrent.futures
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import zstandard
 
 from auditor.generate.activity import APPS, AUTH_FLOWS, SERVICE, US, USER_TYPES, Dimensions, Parts
 from auditor.generate.events import EVENT_KINDS, LOGIN, LOGIN_FAILED, REFUSAL_REASON, Events
@@ -141,3 +143,27 @@ def write_logs(
             return [f for files in pool.map(write, range(days)) for f in files]
     finally:
         con.close()
+
+
+def write_lines(path: Path, lines: list[str], *, best: bool = False) -> None:
+    """Write LINES to PATH, compressed as its suffix says (.gz, .zst), the same bytes on every run.
+
+    BEST compresses harder (slower): for files committed to the repository.
+    """
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    if path.suffix == ".gz":
+        # mtime=0: the same content gives the same bytes on every run.
+        data = gzip.compress(data, compresslevel=9 if best else 6, mtime=0)
+    elif path.suffix == ".zst":
+        data = zstandard.ZstdCompressor(level=19 if best else 3).compress(data)
+    path.write_bytes(data)
+
+
+def read_bytes(path: Path) -> bytes:
+    """PATH's content, decompressed as its suffix says."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        return gzip.decompress(data)
+    if path.suffix == ".zst":
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    return data

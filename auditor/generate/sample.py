@@ -9,7 +9,6 @@ ingest's rejects and duplicates show in the demo — the defects listed in
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +16,12 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
-import zstandard
 
 from auditor.generate import GenerateResult, generate_fleet
-from auditor.generate.fleet import EntitlementChange, InstanceSpec
+from auditor.generate.fleet import EntitlementChange, InstanceSpec, write_entitlements
+from auditor.generate.logfiles import read_bytes, write_lines
+from auditor.generate.polling import PollPlan, Simulation, simulate
+from auditor.generate.snapfiles import write_snapshots
 
 SAMPLE_SEED = 20261001
 SAMPLE_START = date(2026, 10, 1)
@@ -102,6 +103,34 @@ SAMPLE_FLEET: tuple[InstanceSpec, ...] = (
         contract_start=date(2025, 8, 1), account_manager="petya.koleva@erp.net",
     ),
 )
+
+
+# The one polled instance: the auditor reads its sessions from polls of
+# Systems_Monitoring_CurrentSessions and its audit log, not from a connection
+# log (``sample_data/snapshots/``). Its server admits two sessions more than the
+# entitlement, so it breaches now and then, and refuses logins beyond that.
+POLLED_INSTANCE = InstanceSpec(
+    name="cyberdyne.my.erp.net", customer="Cyberdyne Systems Corp.", timezone="America/New_York",
+    plan="small-business-basic", extra_sessions=3, desk_users=5, casual_users=4, casual_rate=5.0,
+    enforce_excess=2, services=((5.0, 3.0, 5.0), (14.0, 1.5, 4.0)), restarts=((14, 13.5),),
+    contract_start=date(2026, 2, 1), account_manager="tom.reed@erp.net",
+)
+_UTC_START = datetime(2026, 10, 1, tzinfo=timezone.utc)
+POLL_PLAN = PollPlan(
+    start=_UTC_START,
+    end=_UTC_START + timedelta(days=SAMPLE_DAYS),
+    every=timedelta(minutes=5),
+    # The collector's host was down for 40 minutes of a working morning.
+    outage=(datetime(2026, 10, 21, 15, 10, tzinfo=timezone.utc), datetime(2026, 10, 21, 15, 50, tzinfo=timezone.utc)),
+    # Upgraded to 26.1.4.3 (a restart) on the night of 2026-10-06, local time.
+    old_server_until=datetime(2026, 10, 7, 3, 0, tzinfo=timezone.utc),
+)
+POLL_SEED = 6
+
+
+def _snapshot_compression(day: date) -> str | None:
+    """Sunday the 4th plain (a quiet day: small), gzip to the 9th, zstd after (the smallest)."""
+    return None if day.day == 4 else "gz" if day.day <= 9 else "zst"
 
 
 def _day_format(day: int) -> tuple[str, str | None]:
@@ -204,8 +233,12 @@ DEFECTS: tuple[Defect, ...] = (
 )
 
 
-def build_sample(out_dir: Path) -> GenerateResult:
-    """Write the sample data set (logs and entitlements) into OUT_DIR, defects included."""
+def build_sample(out_dir: Path, *, truth: Path | None = None) -> GenerateResult:
+    """Write the sample data set (logs, snapshots and entitlements) into OUT_DIR, defects included.
+
+    TRUTH, when given, receives the polled instance's true sessions (not part
+    of the committed set, to keep it small: the simulation is deterministic).
+    """
     out_dir = Path(out_dir)
     result = generate_fleet(
         out_dir,
@@ -216,7 +249,24 @@ def build_sample(out_dir: Path) -> GenerateResult:
         formats=[_day_format(d + 1) for d in range(SAMPLE_DAYS)],
     )
     apply_defects(out_dir / "logs")
+    write_snapshots(
+        out_dir,
+        [sample_simulation()],
+        start=SAMPLE_START,
+        days=SAMPLE_DAYS,
+        compression_of=_snapshot_compression,
+        files_per_day=3,
+        seed=POLL_SEED,
+        truth=truth,
+        best=True,
+    )
+    write_entitlements(result.entitlements, SAMPLE_FLEET + (POLLED_INSTANCE,))
     return result
+
+
+def sample_simulation() -> Simulation:
+    """The polled instance's month: its true sessions, audit rows, restarts and polls."""
+    return simulate(POLLED_INSTANCE, POLL_PLAN, POLL_SEED)
 
 
 def apply_defects(logs_dir: Path) -> None:
@@ -228,26 +278,8 @@ def apply_defects(logs_dir: Path) -> None:
         lines = _read_lines(path)
         for defect in defects:
             defect.apply(lines, logs_dir)
-        _write_lines(path, lines)
+        write_lines(path, lines)
 
 
 def _read_lines(path: Path) -> list[str]:
-    return _decompress(path, path.read_bytes()).decode("utf-8").splitlines()
-
-
-def _write_lines(path: Path, lines: list[str]) -> None:
-    data = ("\n".join(lines) + "\n").encode("utf-8")
-    if path.suffix == ".gz":
-        # mtime=0: the same content gives the same bytes on every run.
-        data = gzip.compress(data, compresslevel=6, mtime=0)
-    elif path.suffix == ".zst":
-        data = zstandard.ZstdCompressor(level=3).compress(data)
-    path.write_bytes(data)
-
-
-def _decompress(path: Path, data: bytes) -> bytes:
-    if path.suffix == ".gz":
-        return gzip.decompress(data)
-    if path.suffix == ".zst":
-        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    return data
+    return read_bytes(path).decode("utf-8").splitlines()

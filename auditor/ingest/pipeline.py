@@ -27,6 +27,8 @@ from auditor.ingest.decode import StoredBytes
 from auditor.ingest.reader import PADDED_KEY, LineReader
 from auditor.ingest.results import FileResult, IngestResult
 from auditor.ingest.sources import SkippedPath, SourceFile, Sources, Unreadable, find_sources, format_of, open_regular
+from auditor.ingest.snapshots import GROUP_BYTES as SNAPSHOT_GROUP_BYTES
+from auditor.ingest.snapshots import SnapshotStaging
 from auditor.ingest.staging import EVENT_COLUMNS, DayMerger, NewEvents, StagingSession, with_file_no
 from auditor.files import new_run_id
 from auditor.limits import InputBounds
@@ -58,7 +60,7 @@ def ingest(
     progress: bool = False,
     bounds: InputBounds = InputBounds(),
 ) -> IngestResult:
-    """Ingest the log files at PATHS (files or directories) into WAREHOUSE.
+    """Ingest the log and snapshot files at PATHS (files or directories) into WAREHOUSE.
 
     With ``skip_known_files``, a file whose content (sha256) an earlier run
     already read is not read again, whatever its name. BOUNDS say what is too
@@ -84,20 +86,25 @@ def ingest_sources(
     with warehouse.transaction() as tx:
         scratch = warehouse.scratch_dir()
         session = StagingSession(scratch, window)
+        snapshots = SnapshotStaging(scratch, window)
         try:
             known = known_file_hashes(warehouse) if skip_known_files else set()
             total = sum(s.size for s in sources.files)
             with ReadProgress(progress, total) as bar:
-                files = _stage_files(session, sources.files, known, skip_known_files, bar, bounds.max_line_bytes)
+                files = _stage_files(session, snapshots, sources.files, known, skip_known_files, bar, bounds.max_line_bytes)
                 bar.phase("merging")
                 new_spans = _merge(session, tx, files)
-                _write_rejects(session, tx, run_id, files)
+                new_spans = _merge_snapshots(snapshots, tx, files, new_spans)
+                for result in files:
+                    result.duplicates = result.read - result.rejected - result.accepted
+                _write_rejects(session, snapshots, tx, run_id, files)
             finished = datetime.now(timezone.utc)
             files += [_skipped(s) for s in sources.skipped]
             _write_log(tx, run_id, started, finished, files)
             _record_pending_audit(tx, new_spans)
         finally:
             session.close()
+            snapshots.close()
             shutil.rmtree(scratch, ignore_errors=True)
     return IngestResult(run_id, started, finished, files, new_spans, sources.ignored)
 
@@ -128,6 +135,7 @@ def _skipped(skipped: SkippedPath) -> FileResult:
 
 def _stage_files(
     session: StagingSession,
+    snapshots: SnapshotStaging,
     sources: list[SourceFile],
     known: set[str],
     skip_known: bool,
@@ -138,7 +146,8 @@ def _stage_files(
 
     Batches of small files of one format (and, for CSV, one header) are staged
     together up to GROUP_BYTES: a staging statement takes milliseconds to plan,
-    which thirty small files a day would pay thirty times.
+    which thirty small files a day would pay thirty times. Snapshot files' batches
+    are grouped likewise and staged by their own threads, two groups at a time.
     """
     results: list[FileResult] = []
     slots = threading.BoundedSemaphore(STAGE_WORKERS)  # batches staged or waiting: memory stays flat
@@ -146,6 +155,23 @@ def _stage_files(
     group: list[pa.Table] = []
     group_kind: tuple[str, tuple[str, ...]] | None = None
     group_bytes = 0
+    snapshot_group: list[pa.Table] = []
+    snapshot_slots = threading.BoundedSemaphore(STAGE_WORKERS)  # groups staged or waiting: memory stays flat
+
+    def stage_snapshots(batch: pa.Table) -> None:
+        try:
+            snapshots.stage(batch)
+        finally:
+            snapshot_slots.release()
+
+    def flush_snapshots() -> None:
+        if not snapshot_group:
+            return
+        batch = _concat_batches(snapshot_group)
+        snapshot_group.clear()
+        snapshot_slots.acquire()
+        pending.append(snapshot_pool.submit(stage_snapshots, batch))
+        _raise_failed(pending)
 
     def stage(batch: pa.Table, fmt: str, header: list[str]) -> None:
         try:
@@ -166,7 +192,8 @@ def _stage_files(
         pending.append(pool.submit(stage, batch, group_kind[0], list(group_kind[1])))
         _raise_failed(pending)
 
-    with ThreadPoolExecutor(max_workers=STAGE_WORKERS, thread_name_prefix="ingest-stage") as pool:
+    with ThreadPoolExecutor(max_workers=STAGE_WORKERS, thread_name_prefix="ingest-stage") as pool, \
+            ThreadPoolExecutor(max_workers=STAGE_WORKERS, thread_name_prefix="ingest-snapshots") as snapshot_pool:
         try:
             for source in sources:
                 bar.file(source.path.name)
@@ -181,6 +208,11 @@ def _stage_files(
                     reader = LineReader(source, on_bytes=bar.advance, max_line_bytes=max_line_bytes)
                     batches = reader.batches()
                     for batch in _prefetch(batches) if source.size >= PREFETCH_BYTES else batches:
+                        if source.format == "snapshots":
+                            if sum(b.nbytes for b in snapshot_group) + batch.nbytes > SNAPSHOT_GROUP_BYTES:
+                                flush_snapshots()
+                            snapshot_group.append(with_file_no(batch, file_no))
+                            continue
                         kind = (source.format, tuple(_header_names(reader.header)))
                         full = group_bytes + batch.nbytes > min(GROUP_BYTES, line_reader.CHUNK_BYTES) or len(group) >= GROUP_BATCHES
                         if group and (kind != group_kind or full):
@@ -198,6 +230,7 @@ def _stage_files(
                     result.unknown_fields = sorted({n for n in _header_names(reader.header) if n not in EVENT_COLUMNS})
                 results.append(result)
             flush()
+            flush_snapshots()
         finally:
             wait(pending)
     for future in pending:
@@ -206,6 +239,8 @@ def _stage_files(
         result = results[no]
         result.read, result.rejected = counts.read, counts.rejected
         result.unknown_fields = sorted(set(result.unknown_fields) | set(counts.unknown_fields))
+    for no, snapshot_counts in snapshots.counts().items():
+        results[no].read, results[no].rejected = snapshot_counts.read, snapshot_counts.rejected
     return results
 
 
@@ -269,17 +304,31 @@ def _merge(session: StagingSession, tx: Transaction, files: list[FileResult]) ->
     finally:
         for merger in mergers:
             merger.close()
-    for result in files:
-        result.duplicates = result.read - result.rejected - result.accepted
     return spans
 
 
-def _write_rejects(session: StagingSession, tx: Transaction, run_id: str, files: list[FileResult]) -> None:
+def _merge_snapshots(
+    snapshots: SnapshotStaging, tx: Transaction, files: list[FileResult], spans: dict[str, tuple[datetime, datetime]]
+) -> dict[str, tuple[datetime, datetime]]:
+    """Write the new polls and audit-log entries; count accepted lines; return SPANS widened by them."""
+    accepted, snapshot_spans = snapshots.merge(tx)
+    for no, n in accepted.items():
+        files[no].accepted += n
+    spans = dict(spans)
+    for instance, (first, last) in snapshot_spans.items():
+        old = spans.get(instance)
+        spans[instance] = (first, last) if old is None else (min(old[0], first), max(old[1], last))
+    return spans
+
+
+def _write_rejects(
+    session: StagingSession, snapshots: SnapshotStaging, tx: Transaction, run_id: str, files: list[FileResult]
+) -> None:
     if not any(f.rejected for f in files):
         return
     key = REJECTS.partitioning.key(run_id)
     path = tx.new_file("rejects", key)
-    session.write_rejects(path, run_id, [str(f.path) for f in files])
+    session.write_rejects(path, run_id, [str(f.path) for f in files], snapshots.rejects())
     tx.put("rejects", key, path)
 
 

@@ -133,7 +133,9 @@ class LineReader:
                 expect_header = False
             if len(ends):
                 buf, ends, problems = _cut_long_lines(buf, ends, limit, unterminated)
-                yield _batch(buf, ends, next_line, padded(buf, self.source.format), problems)
+                # (snapshot lines are not trimmed as a whole: they need not know)
+                is_padded = self.source.format == "snapshots" or padded(buf, self.source.format)
+                yield _batch(buf, ends, next_line, is_padded, problems)
                 next_line += len(ends)
             if not at_end:
                 rest = buf[int(ends[-1]) + 1 :] if len(ends) else buf

@@ -36,7 +36,7 @@ class IngestResult:
     started_at: datetime
     finished_at: datetime
     files: list[FileResult]
-    #: Per instance, the first and last ts of the events newly accepted in this run.
+    #: Per instance, the first and last instant of the events and snapshot lines newly accepted in this run.
     new_spans: dict[str, tuple[datetime, datetime]]
     #: Files inside named directories that were not read (their names are not those of logs).
     ignored: list[Path] = field(default_factory=list)

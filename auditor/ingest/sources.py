@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import csv
 import errno
+import json
 import os
+import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,9 @@ COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
 CSV_REQUIRED_COLUMNS = ("ts", "instance", "event")
 
 _BOM = "\ufeff"
+#: Decoded bytes read at most to recognise a file by its first line.
+HEAD_BYTES = 1 << 20
+_ENTITY_SET_KEY = re.compile(rb'"entity_set"\s*:')
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,8 @@ class SourceFile:
     """One input file: where it is, how its events are written and compressed."""
 
     path: Path
-    format: str  # "jsonl" or "csv"
+    #: "jsonl" or "csv" (connection logs), or "snapshots" (JSON Lines of polls, see ``is_snapshot_file``)
+    format: str
     compression: str | None  # None, "gzip" or "zstd"
     size: int
 
@@ -129,27 +135,70 @@ def open_regular(path: Path) -> int:
     return fd
 
 
-def read_csv_header(path: Path, compression: str | None) -> list[str] | None:
-    """The column names of a CSV log's first line, trimmed (a UTF-8 BOM dropped); None when the
-    data is damaged before that line ends (ingest then reports the damage)."""
+def _head(path: Path, compression: str | None, until: Callable[[bytes], bool]) -> tuple[bytes, bool]:
+    """The first decoded bytes of PATH, read until UNTIL(bytes so far) holds or HEAD_BYTES are read,
+    and whether the data is damaged before that point."""
     stored = StoredBytes(open_regular(path))
     try:
         content = decoder(compression, stored)
         head = b""
-        while b"\n" not in head and len(head) < (1 << 20):
+        while not until(head) and len(head) < HEAD_BYTES:
             more = content.read(64 << 10)
             if not more:
                 break
             head += more
     finally:
         stored.close()
+    return head, content.damage is not None
+
+
+def read_csv_header(path: Path, compression: str | None) -> list[str] | None:
+    """The column names of a CSV log's first line, trimmed (a UTF-8 BOM dropped); None when the
+    data is damaged before that line ends (ingest then reports the damage)."""
+    head, damaged = _head(path, compression, lambda h: b"\n" in h)
     first, ended, _ = head.partition(b"\n")
-    if content.damage is not None and not ended:
+    if damaged and not ended:
         return None
     text = first.decode("utf-8", errors="replace").lstrip(_BOM).rstrip("\r\n")
     if not text.strip():
         return []
     return [name.strip() for name in next(csv.reader([text]))]
+
+
+def _first_text_line(head: bytes) -> bytes | None:
+    """HEAD's first line that is not blank, if HEAD holds all of it."""
+    rest = head.removeprefix(_BOM.encode())
+    while True:
+        line, ended, rest = rest.partition(b"\n")
+        if line.strip():
+            return line if ended else None
+        if not ended:
+            return None
+
+
+def is_snapshot_file(path: Path, compression: str | None) -> bool:
+    """Whether a JSON Lines file holds snapshots (polls of ERP.net's views) rather than log events:
+    its first line that is not blank is a JSON object with an ``entity_set`` key. A first line
+    longer than HEAD_BYTES is judged by its start: an object naming ``"entity_set":``."""
+    head, _ = _head(path, compression, lambda h: _first_text_line(h) is not None)
+    line = _first_text_line(head)
+    if line is None and len(head) < HEAD_BYTES:  # the file ends inside its first line
+        line = head.removeprefix(_BOM.encode()).strip() or None
+    if line is None:  # longer than the head
+        start = head.removeprefix(_BOM.encode()).lstrip()
+        return len(head) >= HEAD_BYTES and start.startswith(b"{") and _ENTITY_SET_KEY.search(start) is not None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "entity_set" in value
+
+
+def _is_snapshot_file(source: SourceFile) -> bool:
+    try:
+        return is_snapshot_file(source.path, source.compression)
+    except OSError:  # read as a log, whose reading then says what is wrong
+        return False
 
 
 def _check_csv_header(source: SourceFile) -> None:
@@ -181,6 +230,8 @@ def _source(path: Path, fmt: str, named_compression: str | None) -> tuple[Source
     finally:
         os.close(fd)
     source = SourceFile(path.absolute(), fmt, sniff_compression(head, named_compression), st.st_size)
+    if fmt == "jsonl" and _is_snapshot_file(source):
+        source = SourceFile(source.path, "snapshots", source.compression, source.size)
     if fmt == "csv":
         _check_csv_header(source)
     return source, (st.st_dev, st.st_ino)

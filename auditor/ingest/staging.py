@@ -126,6 +126,10 @@ def _summary(rows: pa.Table) -> tuple[dict[int, tuple[int, int, set[str]]], list
     return per_file, [date(1970, 1, 1) + timedelta(days=int(d)) for d in day_numbers]
 
 
+#: The columns of a staged batch that queries/ingest/write_rejects.sql reads, when no log line was rejected.
+_NO_REJECTS = pa.schema([("file_no", pa.int32()), ("line", pa.int64()), ("reject_reason", pa.string()),
+                         ("raw", pa.string())]).empty_table()
+
 #: A batch as staging reads it: the reader's lines, each with its input file's number.
 STAGE_BATCH_SCHEMA = BATCH_SCHEMA.append(pa.field("file_no", pa.int32()))
 
@@ -189,6 +193,7 @@ class StagingSession:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")
             con.register("ingest_batch", STAGE_BATCH_SCHEMA.empty_table())
+            run_query(con, "ingest/instant")
             stager = self._local.stager = _Stager(con)
         return stager
 
@@ -322,13 +327,19 @@ class StagingSession:
         """A merger on its own DuckDB connection, so that two dates can be merged at once."""
         return DayMerger(self.con.cursor(), self._empty_events, self)
 
-    def write_rejects(self, path: Path, run_id: str, files: list[str]) -> None:
+    def write_rejects(self, path: Path, run_id: str, files: list[str], more: pa.Table) -> None:
+        """Write the run's rejects to PATH: the staged log lines' and MORE (file_no, line, reason, raw)."""
         nos = [no for no, staged in enumerate(self.batches) if staged.rejected]
-        self.con.register("ingest_staged", self.staged_reader(nos))
+        if nos:
+            self.con.register("ingest_staged", self.staged_reader(nos))
+        else:
+            self.con.register("ingest_staged", _NO_REJECTS)
+        self.con.register("ingest_more_rejects", more)
         try:
             run_query(self.con, "ingest/write_rejects", {"run_id": run_id, "files": files, "path": str(path)})
         finally:
             self.con.unregister("ingest_staged")
+            self.con.unregister("ingest_more_rejects")
 
 
 #: Beyond this share of rows tied on (instance, ts), partition_order takes the general sort.

@@ -153,9 +153,10 @@ def render_reports(
         ]
         register_scope(con, scopes)
         stems = {name: safe_name(name) for name in known}
-        figures = build_figures(con, scopes, known, stems, catalogue, tolerance, name_notes(known))
         # the policy the audit judged with, not today's defaults
-        facts = policy_facts(state.audit.policy if state.audit is not None else DEFAULT_POLICY)
+        policy = state.audit.policy if state.audit is not None else DEFAULT_POLICY
+        figures = build_figures(con, scopes, known, stems, catalogue, tolerance, name_notes(known))
+        facts = policy_facts(policy)
         out_dir.mkdir(parents=True, exist_ok=True)
         result = ReportResult(instances=list(selected))
         n_workers = _workers(workers, len(selected))

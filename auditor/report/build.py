@@ -27,15 +27,18 @@ from auditor.report.context import (
     STATUS_ORDER,
     BreachRow,
     DayRow,
+    Gap,
     InstanceFigures,
     LimitSpan,
     OverviewContext,
     PeakSession,
     PolicyFacts,
+    Polling,
     Quality,
     Recommendation,
     ReportContext,
     SeriesData,
+    Step,
 )
 from auditor.report.period import Period
 
@@ -44,9 +47,11 @@ from auditor.report.period import Period
 #: beside it (Gmail clips messages over ~100 KB).
 MAX_EVIDENCE_TABLES = 8
 EVIDENCE_ROW_BUDGET = 150
+#: How many of a polled instance's gaps (the longest) the footnote names with their times.
+LONGEST_GAPS = 3
 #: The statements that give audit/verdict each report's period and the warehouse's per-day rows.
 VERDICT_INPUTS = ("report/verdict_periods", "report/verdict_daily", "report/verdict_levels",
-                  "report/verdict_entitlements")
+                  "report/verdict_entitlements", "report/verdict_coverage")
 
 
 # --- the scope: which instance is reported for which instants -------------------
@@ -147,6 +152,7 @@ def build_figures(
     NAME_NOTES: the notes of ``auditor.names.name_notes`` on the audited instances' names.
     """
     judged = verdicts(con, tolerance)
+    polled = {r["instance"] for r in rows(con, "report/polled")}
     spans: dict[str, list[LimitSpan]] = defaultdict(list)
     customers: dict[str, str] = {}
     first_days = {s.instance: s.period.first_day for s in scopes}
@@ -193,6 +199,11 @@ def build_figures(
             audit_status=v["status"],
             limit_reached=v["limit_reached"],
             recommendation=recommendation(v, current, plan_max, catalogue, tolerance),
+            peak_seats_min=v["peak_seats_min"],
+            seconds_over_limit_min=v["seconds_over_limit_min"],
+            certain_breach_count=v["certain_breach_count"],
+            coverage=v["coverage"],
+            polled=scope.instance in polled,
             name_note=(name_notes or {}).get(scope.instance),
         )
     return figures
@@ -227,9 +238,11 @@ def build_overview(figures: Iterable[InstanceFigures]) -> OverviewContext:
         period_titles=tuple(sorted({f.period.title for f in ordered})),
         instances_audited=len(ordered),
         instances_in_breach=sum(1 for f in ordered if f.status in ("breach", "beyond_plan_maximum")),
+        instances_possibly_in_breach=sum(1 for f in ordered if f.status == "possible_breach"),
         extra_sessions_total=extra_total,
         monthly_revenue=revenue,
         priced_partially=bool(priced) and len(priced) < len(needing),
+        has_bounds=any(f.polled for f in ordered),
     )
 
 
@@ -238,6 +251,7 @@ def policy_facts(policy: Policy) -> PolicyFacts:
         idle_timeout_min=policy.idle_timeout.total_seconds() / 60,
         expiries=tuple(sorted((flow, d.total_seconds() / 60) for flow, d in policy.absolute_expiry.items())),
         uncounted_user_types=tuple(sorted(policy.uncounted_user_types)),
+        poll_interval_s=policy.poll_interval.total_seconds(),
     )
 
 
@@ -280,11 +294,16 @@ def build_reports(
     for r in rows(con, "report/daily", params):
         days[r["instance"]].append(
             DayRow(r["day"], r["peak_seats"], r["seat_limit"], r["seconds_over_limit"], r["breach_count"],
-                   r["denials"], r["sessions"], r["distinct_users"], r["distinct_devices"])
+                   r["denials"], r["sessions"], r["distinct_users"], r["distinct_devices"], r["peak_seats_min"])
         )
-    steps: dict[str, list[tuple[datetime, datetime, int, int | None]]] = defaultdict(list)
+    steps: dict[str, list[Step]] = defaultdict(list)
     for r in rows(con, "report/steps", params):
-        steps[r["instance"]].append((r["step_start"], r["step_end"], r["seats_in_use"], r["seat_limit"]))
+        steps[r["instance"]].append(
+            Step(r["step_start"], r["step_end"], r["seats_in_use"], r["seat_limit"], r["seats_in_use_min"])
+        )
+    gaps: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows(con, "report/gaps", {**params, "longest": LONGEST_GAPS}):
+        gaps[r["instance"]].append(r)
     heat: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for r in rows(con, "report/heatmap", params):
         heat[r["instance"]].append((r["weekday"], r["hour"], r["peak_seats"]))
@@ -314,6 +333,8 @@ def build_reports(
                 starts_before_period=b["breach_start"] < f.period_start,
                 ends_after_period=b["breach_end"] > f.period_end,
                 evidence_shown=b["breach_start"] in shown,
+                certain=b["certain"],
+                certain_seconds=b["certain_seconds"],
             )
             for b in breaches[instance]
         )
@@ -340,12 +361,24 @@ def build_reports(
                 data_first_day=first_day,
                 data_last_day=last_day,
                 partial=_partial(first_day, last_day, f.period),
+                unseen_logins=q.get("unseen_logins", 0),
+                vanished=q.get("vanished", 0),
             ),
             policy=policy,
             series=SeriesData(tuple(steps[instance]), tuple(heat[instance])),
             evidence_file=f"{f.period.key}-breaches.csv" if rows_ else None,
+            polling=_polling(gaps[instance], zone, policy) if f.polled else None,
         )
     return out
+
+
+def _polling(gaps: Sequence[Mapping[str, Any]], zone: Any, policy: PolicyFacts) -> Polling:
+    """The footnote's facts on a polled instance: the interval, and the period's gaps (rows of report/gaps)."""
+    return Polling(
+        interval_s=policy.poll_interval_s,
+        gap_count=gaps[0]["gap_count"] if gaps else 0,
+        longest_gaps=tuple(Gap(g["gap_start"].astimezone(zone), g["gap_end"].astimezone(zone), g["duration_s"]) for g in gaps),
+    )
 
 
 def _partial(first_day: date | None, last_day: date | None, period: Period) -> bool:

@@ -28,6 +28,10 @@ DPI = 100
 USAGE = "#1d4ed8"
 LIMIT = "#c81e1e"
 OVER = "#e02424"
+#: The band between the bounds of a polled instance, and a day's peak that only the upper bound reached.
+BAND_ALPHA = 0.28
+USAGE_LIGHT = "#a4c0f4"
+OVER_LIGHT = "#f5a3a3"
 _METADATA = {"Software": None}  # no version string: the same data gives the same bytes
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -56,22 +60,27 @@ def _save(fig: plt.Figure, path: Path, bottom: float = 0.13, top: float = 0.95) 
     plt.close(fig)
 
 
-def _usage_line(report: ReportContext) -> tuple[list[datetime], list[int]]:
-    """The step function as points for a post-step line, with 0 wherever no piece covers the period."""
+def _usage_line(report: ReportContext) -> tuple[list[datetime], list[int], list[int]]:
+    """The step function's upper and lower bounds as points for post-step lines, with 0 wherever
+    no piece covers the period."""
     f = report.figures
     xs: list[datetime] = []
     ys: list[int] = []
+    lows: list[int] = []
     cursor = f.period_start
-    for start, end, seats, _limit in report.series.steps:
-        if start > cursor:
+    for step in report.series.steps:
+        if step.start > cursor:
             xs.append(cursor)
             ys.append(0)
-        xs.append(start)
-        ys.append(seats)
-        cursor = end
+            lows.append(0)
+        xs.append(step.start)
+        ys.append(step.seats)
+        lows.append(step.seats_min)
+        cursor = step.end
     xs += [cursor, f.period_end]
     ys += [0, 0]
-    return xs, ys
+    lows += [0, 0]
+    return xs, ys, lows
 
 
 def _limit_line(report: ReportContext) -> tuple[list[datetime], list[float]]:
@@ -95,14 +104,23 @@ def _limit_line(report: ReportContext) -> tuple[list[datetime], list[float]]:
 
 
 def seats_chart(report: ReportContext, path: Path) -> Chart:
-    """Concurrent seats over the period as a step line, the seat limit as a line."""
+    """Concurrent seats over the period as a step line, the seat limit as a line.
+
+    Where polls leave the seats in use between two bounds, the band between them is shaded and
+    both edges are drawn; a log's bounds are equal, and its chart is the plain line.
+    """
     f = report.figures
     zone = timezones.zone(f.timezone)
-    xs, ys = _usage_line(report)
+    xs, ys, lows = _usage_line(report)
     lx, ly = _limit_line(report)
     height = 220
     fig, ax = _figure(height)
-    ax.step(xs, ys, where="post", color=USAGE, linewidth=1.0, label="sessions in use")
+    if lows != ys:
+        ax.fill_between(xs, lows, ys, step="post", color=USAGE, alpha=BAND_ALPHA, linewidth=0, label="may have been in use")
+        ax.step(xs, ys, where="post", color=USAGE, linewidth=1.0, label="at most")
+        ax.step(xs, lows, where="post", color=USAGE, linewidth=0.6, linestyle=":", label="at least")
+    else:
+        ax.step(xs, ys, where="post", color=USAGE, linewidth=1.0, label="sessions in use")
     if f.limits:
         ax.step(lx, ly, where="post", color=LIMIT, linewidth=1.4, linestyle="--", label="seat limit")
     ax.set_xlim(f.period_start, f.period_end)
@@ -113,10 +131,11 @@ def seats_chart(report: ReportContext, path: Path) -> Chart:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=zone))
     ax.set_ylabel("sessions", fontsize=8)
     # Above the plot, where no peak can hide under it.
-    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncol=2, borderaxespad=0.1)
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncol=4, borderaxespad=0.1)
     _save(fig, path, top=0.88)
     limit_words = "no seat limit" if f.seat_limit is None else f"a seat limit of {f.seat_limit}"
-    return Chart("seats", path, f"Concurrent sessions in use over {f.period.title}: peak {f.peak_seats}, {limit_words}.", WIDTH_PX, height)
+    peak = f"between {f.peak_seats_min} and {f.peak_seats}" if f.peak_seats_min < f.peak_seats else f"{f.peak_seats}"
+    return Chart("seats", path, f"Concurrent sessions in use over {f.period.title}: peak {peak}, {limit_words}.", WIDTH_PX, height)
 
 
 def daily_chart(report: ReportContext, path: Path) -> Chart:
@@ -129,7 +148,14 @@ def daily_chart(report: ReportContext, path: Path) -> Chart:
     colours = [OVER if d.seat_limit is not None and d.peak_seats > d.seat_limit else USAGE for d in report.days]
     height = 200
     fig, ax = _figure(height)
-    if days:
+    if any(d.peak_seats_min < d.peak_seats for d in report.days):
+        # Polled: the most that may have been in use light, the fewest solid over it.
+        lows = [d.peak_seats_min for d in report.days]
+        light = [OVER_LIGHT if c == OVER else USAGE_LIGHT for c in colours]
+        solid = [OVER if d.seat_limit is not None and d.peak_seats_min > d.seat_limit else USAGE for d in report.days]
+        ax.bar(days, peaks, color=light, width=0.8)
+        ax.bar(days, lows, color=solid, width=0.8)
+    elif days:
         ax.bar(days, peaks, color=colours, width=0.8)
     # daily_usage has rows only for days with use: the limit comes from the entitlements, in local wall time.
     lx, ly = _limit_line(report)

@@ -14,15 +14,22 @@ from datetime import date, datetime
 
 from auditor.report.period import Period
 
-#: Most urgent first: the overview's order, and the words for each status.
-STATUS_ORDER = ("breach", "beyond_plan_maximum", "unlicensed", "at_limit", "compliant")
+#: Most urgent first: the overview's order, and the words for each status. What is certain
+#: (a breach, too many sessions for the plan, no licence) comes before what polls cannot tell.
+STATUS_ORDER = ("breach", "beyond_plan_maximum", "unlicensed", "possible_breach", "at_limit", "compliant")
 STATUS_LABELS = {
     "breach": "In breach",
     "beyond_plan_maximum": "Beyond plan maximum",
     "unlicensed": "Unlicensed",
+    "possible_breach": "Possible breach",
     "at_limit": "At the limit",
     "compliant": "Compliant",
 }
+
+
+def seats_range(low: int, high: int) -> str:
+    """``7``, or ``6–7`` when polls leave a number of seats between two bounds."""
+    return f"{low}\u2013{high}" if low < high else str(high)
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,20 @@ class InstanceFigures:
     #: The breaches overlapping the period.
     breach_count: int
     denials: int
-    #: The verdict's status: compliant | breach | beyond_plan_maximum | unlicensed.
+    #: The verdict's status: compliant | possible_breach | breach | beyond_plan_maximum | unlicensed.
     audit_status: str
-    #: Seats in use equalled the limit in force at some instant of the period.
+    #: Seats in use (the upper bound) equalled the limit in force at some instant of the period.
     limit_reached: bool
     recommendation: Recommendation
+    #: The lower bounds of peak_seats and seconds_over_limit (equal to them for log data), and the
+    #: breaches among breach_count in which the lower bound too was over the limit.
+    peak_seats_min: int
+    seconds_over_limit_min: float
+    certain_breach_count: int
+    #: The share of the period within the polling interval of a successful poll (1.0 for logs).
+    coverage: float
+    #: Whether the period's data comes (at least partly) from polls of the instance's live sessions.
+    polled: bool
     #: Why the name could mislead a reader (mixed scripts, invisible characters, another
     #: audited instance that looks the same: ``auditor.names``); None for most names.
     name_note: str | None = None
@@ -105,6 +121,15 @@ class InstanceFigures:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def possible_breach_count(self) -> int:
+        return self.breach_count - self.certain_breach_count
+
+    @property
+    def peak_range(self) -> str:
+        """``7``, or ``6–7`` when the polls leave the peak between two bounds (the overview's cell)."""
+        return seats_range(self.peak_seats_min, self.peak_seats)
 
     @property
     def headroom(self) -> int | None:
@@ -156,6 +181,9 @@ class BreachRow:
     ends_after_period: bool
     #: Whether its "who was connected" table is in the HTML (else only in the evidence CSV).
     evidence_shown: bool
+    #: The lower bound too was over the limit in it (always for log data), and for how long.
+    certain: bool
+    certain_seconds: float
 
     @property
     def sessions_seats(self) -> int:
@@ -173,6 +201,12 @@ class DayRow:
     sessions: int
     distinct_users: int
     distinct_devices: int
+    #: The lower bound of peak_seats (equal to it for log data).
+    peak_seats_min: int
+
+    @property
+    def peak_range(self) -> str:
+        return seats_range(self.peak_seats_min, self.peak_seats)
 
 
 @dataclass(frozen=True)
@@ -191,6 +225,30 @@ class Quality:
     data_first_day: date | None
     data_last_day: date | None
     partial: bool
+    #: Polled sessions: those seen only as a login in the audit log (between two polls), and those
+    #: that vanished from the polls (ended by a logout, a time-out or a restart: the polls cannot tell).
+    unseen_logins: int
+    vanished: int
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch between two successful polls more than twice the polling interval apart (local times)."""
+
+    start: datetime
+    end: datetime
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Polling:
+    """How a polled instance was observed in the period (the footnote's facts)."""
+
+    #: The usual interval between two polls (the audit's policy).
+    interval_s: float
+    #: Gaps overlapping the period, and the longest few of them, longest first.
+    gap_count: int
+    longest_gaps: tuple[Gap, ...]
 
 
 @dataclass(frozen=True)
@@ -198,13 +256,25 @@ class PolicyFacts:
     idle_timeout_min: float
     expiries: tuple[tuple[str, float], ...]
     uncounted_user_types: tuple[str, ...]
+    poll_interval_s: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """One piece of the step function of seats in use: constant upper and lower bound and limit."""
+
+    start: datetime
+    end: datetime
+    seats: int
+    seat_limit: int | None
+    seats_min: int
 
 
 @dataclass(frozen=True)
 class SeriesData:
     """What the charts draw (not shown as text)."""
 
-    steps: tuple[tuple[datetime, datetime, int, int | None], ...]
+    steps: tuple[Step, ...]
     heatmap: tuple[tuple[int, int, int], ...]
 
 
@@ -217,6 +287,8 @@ class ReportContext:
     policy: PolicyFacts
     series: SeriesData
     evidence_file: str | None
+    #: How the instance was polled in the period; None when its data are connection logs only.
+    polling: Polling | None
 
     @property
     def denial_days(self) -> tuple[DayRow, ...]:
@@ -241,10 +313,14 @@ class OverviewContext:
     period_titles: tuple[str, ...]
     instances_audited: int
     instances_in_breach: int
+    #: Instances whose polls leave it open whether they breached (status possible_breach).
+    instances_possibly_in_breach: int
     extra_sessions_total: int
     #: The monthly price of the recommended add-ons, when every one has a known price.
     monthly_revenue: float | None
     priced_partially: bool
+    #: Some row's figures are bounds (a polled instance): the overview says how to read them.
+    has_bounds: bool
 
 
 #: The keys each page receives (the contract between this module and templates/).

@@ -62,6 +62,13 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
+def percent(share: float) -> str:
+    """A share as ``97.3%``, rounded down (coverage just short of complete is not shown as 100%)."""
+    if share >= 1:
+        return "100%"
+    return f"{math.floor(max(share, 0.0) * 1000) / 10:.1f}%"
+
+
 def dash(value: Any) -> Any:
     """Empty values as an en dash, so a table cell never looks broken."""
     return "–" if value is None or value == "" else value
@@ -75,6 +82,7 @@ FILTERS = {
     "money": money,
     "plural": plural,
     "dash": dash,
+    "percent": percent,
 }
 
 

@@ -2,7 +2,9 @@
 -- Adjacent over-limit steps (one ends where the next starts) form one breach, also across
 -- a change of the limit. peak_at: the first instant of the breach at the peak (explicit
 -- tie-break: arg_max alone would pick any of the tied rows); seat_limit: the limit in
--- force at peak_at; max_excess: the largest seats_in_use - seat_limit within it.
+-- force at peak_at; max_excess: the largest seats_in_use - seat_limit within it. The intervals
+-- are those of the upper bound; certain: the lower bound too is over the limit somewhere in
+-- it, for certain_seconds in all (for a log, always and throughout).
 -- Reads: a_steps. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_breaches AS
 WITH over AS (
@@ -25,6 +27,9 @@ SELECT ikey,
        max(seats_in_use) AS peak_seats,
        arg_min(step_start, (-seats_in_use, step_start)) AS peak_at,
        arg_min(seat_limit, (-seats_in_use, step_start)) AS seat_limit,
-       max(seats_in_use - seat_limit) AS max_excess
+       max(seats_in_use - seat_limit) AS max_excess,
+       bool_or(seats_in_use_min > seat_limit) AS certain,
+       sum(CASE WHEN seats_in_use_min > seat_limit THEN epoch_us(step_end) - epoch_us(step_start) ELSE 0 END) / 1e6
+           AS certain_seconds
 FROM grouped
 GROUP BY ikey, breach

@@ -9,10 +9,21 @@
 -- service that never pauses), where following the covering segments one at a time took a
 -- statement per segment. t is as far as the history read shows: a segment in an earlier
 -- partition may still cover it, so the caller reads further back until no instance moves.
--- Reads: h_sessions, a_restart_from. Parameters: none.
-WITH seg AS (
+-- A stored polled session that is 'open' (no successful poll after it) covers every later
+-- instant: the next poll, whenever it comes, is its latest end.
+-- Reads: h_sessions, h_open_sessions, a_restart_from. Parameters: none.
+WITH stored AS (
+    SELECT instance, start_ts,
+           CASE WHEN source = 'poll' AND end_reason = 'open' THEN CAST('infinity' AS TIMESTAMPTZ) ELSE end_ts END AS end_ts
+    FROM h_sessions
+    UNION ALL
+    SELECT instance, start_ts, CAST('infinity' AS TIMESTAMPTZ)
+    FROM h_open_sessions
+    WHERE source = 'poll' AND end_reason = 'open'
+),
+seg AS (
     SELECT s.instance, s.start_ts, s.end_ts, q.q
-    FROM h_sessions AS s
+    FROM stored AS s
     JOIN a_restart_from AS q USING (instance)
     WHERE s.start_ts < q.q
 ),

@@ -3,9 +3,9 @@
 -- restart day (from its local midnight d0).
 -- Reads: a_steps, h_usage_steps, a_restart_points, a_instances. Parameters: none.
 CREATE OR REPLACE TEMP VIEW a_day_steps AS
-SELECT ikey, step_start, step_end, seats_in_use, seat_limit FROM a_steps
+SELECT ikey, step_start, step_end, seats_in_use, seat_limit, seats_in_use_min FROM a_steps
 UNION ALL
-SELECT i.ikey, s.step_start, s.step_end, s.seats_in_use, s.seat_limit
+SELECT i.ikey, s.step_start, s.step_end, s.seats_in_use, s.seat_limit, s.seats_in_use_min
 FROM h_usage_steps AS s
 JOIN a_restart_points AS q ON q.instance = s.instance AND s.step_start < q.q AND s.step_end > q.d0
 JOIN a_instances AS i ON i.instance = s.instance

@@ -5,7 +5,8 @@
 -- A segment ends at the first of: the logout right after its last activity, its idle
 -- deadline (last activity + idle timeout), its absolute expiry (start + expiry) and the
 -- instance's first restart strictly after it opened; equal deadlines are named in that
--- order. A deadline beyond the latest event time in the warehouse is 'open'.
+-- order. A deadline beyond the latest event time in the warehouse is 'open'. A log's segment ends
+-- exactly: its earliest possible end (end_ts_min) is its end. Polled sessions join later (polled_sessions).
 -- Windows are partitioned by session (a segment never leaves its session; DuckDB evaluates a
 -- global ORDER BY window on one thread).
 -- Reads: a_act, a_expiry_points, a_chain_starts, a_restarts, a_sattr, a_instances.
@@ -65,6 +66,9 @@ ended AS (
     SELECT *, least(idle_end, expiry_end, restart_end) AS deadline
     FROM deadlines
 )
+SELECT *, end_ts AS end_ts_min, 'log' AS source,
+       CASE WHEN NOT counted THEN 'user type ' || coalesce(user_type, '') END AS uncounted_reason
+FROM (
 SELECT ikey, instance, session_id,
        CAST(segments_before + row_number() OVER (PARTITION BY skey ORDER BY start_ts) AS INTEGER) AS segment,
        "user", user_type, device, app, auth_flow, seats,
@@ -80,3 +84,4 @@ SELECT ikey, instance, session_id,
        last_ts AS last_activity_ts,
        skey
 FROM ended
+)

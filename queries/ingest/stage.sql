@@ -1,5 +1,6 @@
 -- stage: validate and normalise one batch of lines (ingest keeps the rows as a staged Arrow table).
--- Reads the table macro `ingest_fields` (queries/ingest/fields_jsonl.sql or fields_csv.sql).
+-- Reads the table macro `ingest_fields` (queries/ingest/fields_jsonl.sql or fields_csv.sql) and the
+-- macro ingest_instant (queries/ingest/instant.sql).
 -- The batch may hold lines of several input files, each line with its file's number (file_no).
 -- Parameters: $guard BOOLEAN — passed to ingest_fields (false: malformed JSON fails the statement);
 -- $trim BOOLEAN — false when the reader saw that no field of the batch starts or ends with a space;
@@ -38,12 +39,7 @@ WITH cleaned AS (
 typed AS (
     SELECT
         *,
-        -- The cast alone would also take a bare date or 'infinity': insist on a date and a
-        -- time (T or a space between them); the cast checks the rest, offset included.
-        CASE
-            WHEN ts_text LIKE '____-__-__T__:__:__%' OR ts_text LIKE '____-__-__ __:__:__%'
-            THEN TRY_CAST(ts_text AS TIMESTAMPTZ)
-        END AS ts,
+        ingest_instant(ts_text) AS ts,
         CASE
             WHEN seats_text IS NULL THEN 1
             WHEN strlen(seats_text) <= 10 AND ltrim(seats_text, '0123456789') = ''
