@@ -53,7 +53,7 @@ def replace_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Pa
                 tx.remove(table.name, key)
         kept = [stored[key] for key in sorted(touched) if key in stored]
         replaced[table.name] = kept
-        _write(con, tx, scratch, table, [] if cuts is None else kept)
+        write_partitions(con, tx, scratch, table, [] if cuts is None else kept)
     return replaced
 
 
@@ -72,7 +72,10 @@ def _touched(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, Pat
     return touched
 
 
-def _write(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path, table: Table, kept: list[Path]) -> None:
+def write_partitions(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path, table: Table,
+                     kept: list[Path]) -> None:
+    """Write the rows of the view ``a_out_TABLE`` (and the stored rows of KEPT no new row replaces) as
+    TABLE's partitions in TX, sorted by its declared order. Snapshot ingest writes its tables this way too."""
     out_dir = scratch / table.name
     params: dict[str, object] = {"dir": str(out_dir)}
     if kept:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from auditor.audit.outputs import _write as write_partitions
+from auditor.audit.outputs import write_partitions
 from auditor.ingest.staging import MEMORY_LIMIT
 from auditor.limits import EventWindow
 from auditor.queries import QueryError, load_query, run_query
