@@ -103,7 +103,7 @@ def run_rest(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime) -
         "audit/segments": {"idle_us": idle_us, "uncounted": sorted(policy.uncounted_user_types), "max_ts": max_ts},
         "audit/relabeled_sessions": {"idle_us": idle_us, "max_ts": max_ts},
         "audit/polled_sessions": {"idle_us": idle_us, "match_us": microseconds(policy.login_match)},
-        "audit/coverage_gaps": {"poll_interval_us": microseconds(policy.poll_interval)},
+        "audit/ok_polls": {"poll_interval_us": microseconds(policy.poll_interval)},
         "audit/daily_coverage": {"poll_interval_us": microseconds(policy.poll_interval)},
     }
     for name in SEGMENT_STEPS:

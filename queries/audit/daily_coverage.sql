@@ -7,10 +7,8 @@
 CREATE OR REPLACE TEMP TABLE a_daily_coverage AS
 WITH marked AS (
     SELECT instance, polled_at,
-           prev_poll IS NULL OR epoch_us(polled_at) - epoch_us(prev_poll) > 2 * CAST($poll_interval_us AS BIGINT)
-               AS opens,
-           next_poll IS NULL OR epoch_us(next_poll) - epoch_us(polled_at) > 2 * CAST($poll_interval_us AS BIGINT)
-               AS closes
+           prev_poll IS NULL OR gap_before AS opens,
+           next_poll IS NULL OR gap_after AS closes
     FROM a_ok_polls
 ),
 firsts AS (
