@@ -194,7 +194,8 @@ def build_polled_sessions(polls: list[dict], rows: list[dict], audit_log: list[d
             t = e["event_time"]
             if any(s["user"] == e["user"] and abs(s["start_ts"] - t) <= policy.login_match for s in polled):
                 continue
-            later = [p for p in ok_times if p > t]
+            # it may have begun up to login_match after the logged login: a poll in between may miss it
+            later = [p for p in ok_times if p > t + policy.login_match]
             # with no later poll it ends at its idle deadline, 'open' as a polled session's would
             unseen.append(
                 {

@@ -56,7 +56,10 @@ unseen AS (
            CASE WHEN n.polled_at IS NULL THEN 'open' ELSE 'unseen' END AS end_reason,
            false AS own
     FROM logins AS l
-    ASOF LEFT JOIN a_ok_polls AS n ON n.instance = l.instance AND n.polled_at > l.event_time
+    -- the session may have begun up to $match_us after its logged login: a poll within that window
+    -- may not list it yet, so the upper bound runs to the first successful poll after the window
+    ASOF LEFT JOIN a_ok_polls AS n
+        ON n.instance = l.instance AND n.polled_at > l.event_time + to_microseconds(CAST($match_us AS BIGINT))
 ),
 sessions AS (
     SELECT * FROM polled
