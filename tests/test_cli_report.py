@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_a_warehouse_without_an_audit_says_what_to_run(invoke, tmp_path: Path):
 
 def test_help_names_every_option(invoke):
     result = invoke("report", "--help")
-    for option in ("--warehouse", "--out", "--period", "--from", "--to", "--instance", "--eml", "--plans", "--quiet"):
+    for option in ("--warehouse", "--out", "--period", "--from", "--to", "--instance", "--eml", "--plans", "--jobs", "--quiet"):
         assert option in result.stdout
 
 
@@ -148,3 +149,42 @@ def test_tables_of_another_audit_engine_ask_for_a_new_audit(invoke, tmp_path: Pa
     assert result.exit_code == 1
     assert "written by another version of auditor; run `auditor audit --warehouse" in result.stderr
     assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    """Every file under OUT; an .eml without its Date header and with its MIME boundaries named alike."""
+    files = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix == ".eml":
+            data = re.sub(rb"={15}\d+==", b"BOUNDARY", re.sub(rb"\nDate: [^\n]*\n", b"\n", data, count=1))
+        files[path.relative_to(out).as_posix()] = data
+    return files
+
+
+def test_jobs_give_the_same_files_as_one_process(invoke, wh: Path, tmp_path: Path):
+    outputs = {}
+    for jobs in ("1", "2"):
+        result = invoke("report", "-w", wh, "-o", tmp_path / jobs, "--eml", "--jobs", jobs)
+        assert result.exit_code == 0, result.stderr
+        outputs[jobs] = _files(tmp_path / jobs)
+    assert len(outputs["1"]) >= 5 * 4 and any(name.endswith(".png") for name in outputs["1"])
+    assert outputs["2"] == outputs["1"]
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "65", "two", ""])
+def test_bad_jobs_are_a_one_line_usage_error(invoke, wh: Path, tmp_path: Path, jobs: str):
+    result = invoke("report", "-w", wh, "-o", tmp_path / "o", "--jobs", jobs)
+    assert result.exit_code == 2, result.stderr
+    assert "--jobs" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert result.stdout == "" and not (tmp_path / "o").exists()
+
+
+def test_render_reports_refuses_a_number_of_workers_out_of_range(wh: Path, tmp_path: Path):
+    from auditor.errors import UsageError
+    from auditor.report import render_reports
+    from auditor.warehouse import Warehouse
+
+    for workers in (0, 65):
+        with pytest.raises(UsageError, match="--jobs"):
+            render_reports(Warehouse.open(wh), tmp_path / "o", workers=workers)

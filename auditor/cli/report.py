@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from auditor.cli.options import quiet_option, warehouse_option
+from auditor.limits import MAX_REPORT_JOBS as MAX_JOBS
 from auditor.warehouse import Warehouse
 
 
@@ -35,6 +36,11 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
 @click.option("--instance", "-i", "instances", multiple=True, metavar="NAME", help="Only this instance (repeatable). The overview still lists all.")
 @click.option("--eml", is_flag=True, help="Also write a ready-to-send .eml per report, to the account manager.")
 @click.option("--plans", type=click.Path(path_type=Path, dir_okay=False), help="Plan catalogue with prices (default: the one the audit used).")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, MAX_JOBS), metavar="N",
+    help=f"Processes that render (from 1 to {MAX_JOBS}). Default: the machine's cores ($AUDITOR_WORKERS lowers it), "
+         "one for fewer than 16 reports. The files are the same whatever N.",
+)
 @quiet_option
 def report(
     warehouse: Path,
@@ -45,6 +51,7 @@ def report(
     instances: tuple[str, ...],
     eml: bool,
     plans: Path | None,
+    jobs: int | None,
     quiet: bool,
 ) -> None:
     """Write a concurrent-session report per instance, and OUT/index.html.
@@ -70,6 +77,7 @@ def report(
             eml=eml,
             plans=plans,
             progress=_progress(quiet),
+            workers=jobs,
         )
     if not quiet:
         for path in result.paths():

@@ -7,16 +7,18 @@ import csv
 import io
 import multiprocessing
 import re
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from auditor.audit import ENGINE_VERSION
 from auditor.errors import AuditorError, UsageError
-from auditor.limits import MAX_REPORT_DAYS, check_date
+from auditor.limits import MAX_REPORT_DAYS, MAX_REPORT_JOBS, check_date
 from auditor.names import name_notes
 from auditor.plans import PlanCatalogue, load_plans, parse_plans
 from auditor.policy import DEFAULT_POLICY
@@ -115,10 +117,13 @@ def render_reports(
     default the last full calendar month in the data, in each instance's time
     zone. ``plans`` gives prices (else the catalogue the audit stored, else the
     built-in one); ``tolerance`` the time over the limit the recommendation
-    allows (else the audit's). ``workers``: processes that render (default:
-    up to 4 when there are many reports, else 1).
+    allows (else the audit's). ``workers``: processes that render (``--jobs``;
+    default: the machine's cores when there are many reports, else 1); the
+    files are the same whatever their number.
     """
     say = progress or (lambda _msg: None)
+    if workers is not None and not 1 <= workers <= MAX_REPORT_JOBS:
+        raise UsageError(f"--jobs {workers}: give a number of processes from 1 to {MAX_REPORT_JOBS}")
     explicit = resolve_period(period, date_from, date_to)
     out_dir = Path(out_dir)
     index = out_dir / OVERVIEW_FILE
@@ -129,11 +134,23 @@ def render_reports(
         )
     con = warehouse.connect()
     try:
-        known = {r["instance"]: r for r in rows(con, "report/instances")}
-        if not known:
-            raise NoAuditError(
-                f"the warehouse {warehouse.root} has no audit results; run `auditor audit --warehouse {warehouse.root}` first"
-            )
+        selected = _select(_known(con, warehouse), instances)
+    finally:
+        con.close()
+    with _render_pool(_workers(workers, len(selected))) as pool:
+        return _render(warehouse, out_dir, pool, explicit, instances, eml, plans, tolerance, sender, say)
+
+
+def _render(
+    warehouse: Warehouse, out_dir: Path, pool: ProcessPoolExecutor | None, explicit: Period | None,
+    instances: Sequence[str] | None, eml: bool, plans: Path | None, tolerance: timedelta | None,
+    sender: str | None, say: Progress,
+) -> ReportResult:
+    """render_reports' work, on POOL's processes when there is one (else in this process)."""
+    index = out_dir / OVERVIEW_FILE
+    con = warehouse.connect()
+    try:
+        known = _known(con, warehouse)  # again: the commit this connection reads
         selected = _select(known, instances)
         state = warehouse.state()
         if state.audit is not None and state.audit.engine != ENGINE_VERSION:
@@ -159,30 +176,29 @@ def render_reports(
         facts = policy_facts(policy)
         out_dir.mkdir(parents=True, exist_ok=True)
         result = ReportResult(instances=list(selected))
-        n_workers = _workers(workers, len(selected))
-        with contextlib.ExitStack() as stack:
-            pool = (
-                stack.enter_context(ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork")))
-                if n_workers > 1
-                else None
-            )
-            done = 0
-            # A chunk's contexts at a time: a month of usage steps for thousands of
-            # instances would not fit in memory at once.
-            for start in range(0, len(selected), CHUNK):
-                chunk = selected[start : start + CHUNK]
+        chunks = [selected[start : start + CHUNK] for start in range(0, len(selected), CHUNK)]
+        done = 0
+        if pool is None:
+            for chunk in chunks:
                 contexts = build_reports(con, figures, chunk, (first_ts, last_ts), facts)
-                if pool is None:
-                    for name in chunk:
-                        done += 1
-                        say(f"report {done}/{len(selected)}: {name}")
-                        result.add(write_report(contexts[name], out_dir, eml=eml, sender=sender))
-                else:
-                    jobs = [pool.submit(write_report, contexts[name], out_dir, eml=eml, sender=sender) for name in chunk]
-                    for name, job in zip(chunk, jobs):
-                        result.add(job.result())
-                        done += 1
-                        say(f"report {done}/{len(selected)}: {name} written")
+                for name in chunk:
+                    done += 1
+                    say(f"report {done}/{len(selected)}: {name}")
+                    result.add(write_report(contexts[name], out_dir, eml=eml, sender=sender))
+        else:
+            # A chunk's contexts at a time (a month of usage steps for thousands of instances
+            # would not fit in memory at once); the next chunk is queried while the workers
+            # render this one, so at most two chunks are held.
+            pending: list[tuple[str, Future[ReportResult]]] = []
+            for chunk in [*chunks, []]:
+                contexts = build_reports(con, figures, chunk, (first_ts, last_ts), facts) if chunk else {}
+                for name, job in pending:
+                    result.add(job.result())
+                    done += 1
+                    say(f"report {done}/{len(selected)}: {name} written")
+                pending = [(name, pool.submit(write_report, contexts[name], out_dir, eml=eml, sender=sender))
+                           for name in chunk]
+                del contexts
     finally:
         con.close()
     say("overview")
@@ -192,20 +208,45 @@ def render_reports(
 
 
 def _workers(asked: int | None, reports: int) -> int:
-    """Processes for rendering: charts take nearly all the time, and matplotlib is single-threaded.
+    """Processes that render: charts take nearly all the time, and matplotlib is single-threaded.
 
-    Workers are forked: they inherit the loaded modules (no second import of the
-    caller's __main__, which spawn would run again) and only render — matplotlib,
-    Jinja2, css-inline, files — never touching the parent's DuckDB connection.
-    Where fork is not available, rendering stays in this process.
+    ASKED (``--jobs``) is used as given, but never more processes than reports;
+    by default the machine's cores ($AUDITOR_WORKERS lowers it), and one for a
+    few reports, where starting processes would cost more than it saves.
     """
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
     if asked is not None:
-        return max(1, asked)
+        return max(1, min(asked, reports))
     if reports < PARALLEL_FROM:
-        return 1  # starting a process costs about a second: not worth it for a few reports
-    return workers(cap=4)
+        return 1
+    return min(workers(cap=MAX_REPORT_JOBS), reports)
+
+
+@contextlib.contextmanager
+def _render_pool(processes: int) -> Iterator[ProcessPoolExecutor | None]:
+    """PROCESSES workers that render (None for one: this process renders).
+
+    Workers are forked, and all at once, here, while this process holds no DuckDB
+    connection (and so none of its threads): they inherit the loaded modules (no
+    second import of the caller's __main__, which spawn and forkserver would run
+    again) and only render - matplotlib, Jinja2, css-inline, files - from the
+    contexts they are sent. Where fork is not available, rendering stays here.
+    """
+    if processes == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield None
+        return
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        pool.submit(int).result()  # the first task starts every worker
+        yield pool
+
+
+def _known(con: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> dict[str, Any]:
+    """The audited instances (rows of report/instances) by name; an error when there are none."""
+    known = {r["instance"]: r for r in rows(con, "report/instances")}
+    if not known:
+        raise NoAuditError(
+            f"the warehouse {warehouse.root} has no audit results; run `auditor audit --warehouse {warehouse.root}` first"
+        )
+    return known
 
 
 def _select(known: dict[str, Any], instances: Sequence[str] | None) -> list[str]:
