@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -428,3 +429,29 @@ def test_small_files_staged_together_keep_their_own_figures(tmp_path: Path) -> N
         assert [(f.path.name, f.read, f.accepted, f.duplicates, f.rejected, f.unknown_fields) for f in ingest(alone, inputs).files] == figures
     finally:
         reader.CHUNK_BYTES = old
+
+
+@settings(max_examples=examples(40))
+@given(stamps=st.lists(st.one_of(st.none(), st.integers(0, 5 * 86_400 - 1)), max_size=40))
+def test_a_staged_batch_comes_date_by_date(stamps: list[int | None]) -> None:
+    """by_day: the same rows, valid events date by date in their input order within a date,
+    rejects (no ts) last, and each date's run where its rows are, whatever the input's order."""
+    from datetime import date, timedelta
+
+    from auditor.ingest.staging import by_day
+
+    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    ts = [None if s is None else start + timedelta(seconds=s) for s in stamps]
+    rows = pa.table({"ts": pa.array(ts, pa.timestamp("us", tz="UTC")), "line": pa.array(range(len(ts)), pa.int64())})
+    ordered, runs = by_day(rows)
+    lines = ordered.column("line").to_pylist()
+    assert sorted(lines) == list(range(len(ts)))
+    valid = [i for i, t in enumerate(ts) if t is not None]
+    expected = sorted(valid, key=lambda i: ts[i].date()) + [i for i, t in enumerate(ts) if t is None]
+    assert lines == expected
+    days = sorted({ts[i].date() for i in valid})
+    assert list(runs) == days
+    for day, (offset, length) in runs.items():
+        assert [ts[i].date() for i in lines[offset : offset + length]] == [day] * length
+        assert length == sum(1 for i in valid if ts[i].date() == day)
+    assert all(isinstance(d, date) for d in runs)

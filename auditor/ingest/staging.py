@@ -4,7 +4,8 @@ Each batch of raw lines is parsed, validated and normalised by one SQL statement
 (queries/ingest/fields_*.sql, queries/ingest/stage.sql) into an Arrow table,
 kept in memory up to STAGED_MEMORY_BYTES and beyond that written to an Arrow
 IPC file in the run's scratch folder (staging Parquet files cost a third of the
-statement to write, and more to read back). Once every file is read, each UTC
+statement to write, and more to read back), its events date by date, so that a
+date is one slice of each batch whatever the input's order. Once every file is read, each UTC
 date the run touched is merged: a new date whose staged events all hash
 differently holds no duplicate and is sorted and written by pyarrow; any other
 date is merged with its current partition by one statement
@@ -67,33 +68,19 @@ class NewEvents:
 
 @dataclass
 class StagedBatch:
-    """One staged batch: its rows (queries/ingest/stage.sql) in memory, or in an IPC file."""
+    """One staged batch: its rows (queries/ingest/stage.sql) in memory, or in an IPC file.
+
+    Its valid events come date by date (``by_day``), rejects last: a date's events are one
+    slice of the batch, so merging a date reads only its own rows, whatever the input's order.
+    """
 
     rows: pa.Table | None
     path: Path | None
     days: list[date]
     rejected: int
     num_rows: int
-    #: Per date, (offset, length) of its rows, if the rows come date by date ({} if not).
-    _runs: dict[date, tuple[int, int]] | None = None
-
-    def day_run(self, rows: pa.Table, day: date) -> tuple[int, int] | None:
-        """(offset, length) of DAY's rows in ROWS (this batch's), when the batch has no reject and
-        its rows come date by date; else None."""
-        if self.rejected:
-            return None
-        if self._runs is None:
-            micros = rows.column("ts").cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
-            day_numbers = np.floor_divide(micros, 86_400_000_000)
-            steps = np.diff(day_numbers)
-            if (steps < 0).any():
-                self._runs = {}
-            else:
-                starts = np.r_[0, np.flatnonzero(steps) + 1]
-                stops = np.r_[starts[1:], len(day_numbers)]
-                epoch = date(1970, 1, 1)
-                self._runs = {epoch + timedelta(days=int(day_numbers[a])): (int(a), int(b - a)) for a, b in zip(starts, stops)}
-        return self._runs.get(day) if self._runs else None
+    #: Per UTC date of its valid events, (offset, length) of their rows.
+    runs: dict[date, tuple[int, int]]
 
     def table(self) -> pa.Table:
         if self.rows is not None:
@@ -102,10 +89,34 @@ class StagedBatch:
         # zero-copy: the table's buffers point into the mapped file
         return pa.ipc.open_file(pa.memory_map(str(self.path))).read_all()
 
+    def day_rows(self, day: date) -> pa.Table:
+        """The batch's valid events of DAY (a slice: no copy)."""
+        offset, length = self.runs.get(day, (0, 0))
+        return self.table().slice(offset, length)
 
-def _summary(rows: pa.Table) -> tuple[dict[int, tuple[int, int, set[str]]], list[date]]:
-    """Of one staged batch: per input file, lines read (not blank), rejected and the unknown field
-    names seen; and the UTC dates of its valid events (a rejected line has no ts)."""
+
+_EPOCH = date(1970, 1, 1)
+
+
+def by_day(rows: pa.Table) -> tuple[pa.Table, dict[date, tuple[int, int]]]:
+    """ROWS with their valid events date by date (stable within a date) and rejects (no ts) last,
+    and per date the (offset, length) of its events. Rows already so ordered are not copied:
+    input in time order (one file a day, or one file in time order) costs one pass over ts."""
+    ts = rows.column("ts")
+    micros = ts.cast(pa.timestamp("us")).cast(pa.int64()).fill_null(np.iinfo(np.int64).max).to_numpy()
+    day_numbers = np.floor_divide(micros, 86_400_000_000)
+    if (np.diff(day_numbers) < 0).any():
+        order = np.argsort(day_numbers, kind="stable")
+        rows, day_numbers = rows.take(order), day_numbers[order]
+    valid = len(day_numbers) - ts.null_count
+    starts = np.r_[0, np.flatnonzero(np.diff(day_numbers[:valid])) + 1] if valid else np.empty(0, np.int64)
+    stops = np.r_[starts[1:], valid]
+    runs = {_EPOCH + timedelta(days=int(day_numbers[a])): (int(a), int(b - a)) for a, b in zip(starts, stops)}
+    return rows, runs
+
+
+def _summary(rows: pa.Table) -> dict[int, tuple[int, int, set[str]]]:
+    """Of one staged batch: per input file, lines read (not blank), rejected and the unknown field names seen."""
     per_file: dict[int, tuple[int, int, set[str]]] = {}
     counts = rows.group_by("file_no").aggregate([("line", "count"), ("reject_reason", "count")])
     for r in counts.to_pylist():
@@ -115,15 +126,7 @@ def _summary(rows: pa.Table) -> tuple[dict[int, tuple[int, int, set[str]]], list
         named = rows.filter(pc.is_valid(unknown_col)).select(["file_no", "unknown"]).to_pylist()
         for r in named:
             per_file[r["file_no"]][2].update(r["unknown"])
-    ts = rows.column("ts")
-    first, last = pc.min_max(ts).values()
-    if not first.is_valid:
-        return per_file, []
-    if first.as_py().date() == last.as_py().date():
-        return per_file, [first.as_py().date()]
-    micros = pc.drop_null(ts).cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
-    day_numbers = np.unique(np.floor_divide(micros, 86_400_000_000))
-    return per_file, [date(1970, 1, 1) + timedelta(days=int(d)) for d in day_numbers]
+    return per_file
 
 
 #: The columns of a staged batch that queries/ingest/write_rejects.sql reads, when no log line was rejected.
@@ -242,9 +245,10 @@ class StagingSession:
         self._keep(rows)
 
     def _keep(self, rows: pa.Table) -> None:
-        per_file, days = _summary(rows)
+        per_file = _summary(rows)
         rejected = sum(r for _, r, _ in per_file.values())
-        staged = StagedBatch(rows, None, days, rejected, rows.num_rows)
+        rows, runs = by_day(rows)
+        staged = StagedBatch(rows, None, list(runs), rejected, rows.num_rows, runs)
         with self._lock:
             for file_no, (read, rejected_here, unknown) in per_file.items():
                 counts = self._counts.setdefault(file_no, FileCounts())
@@ -279,42 +283,36 @@ class StagingSession:
                 days.setdefault(day, []).append(no)
         return {day.isoformat(): nos for day, nos in sorted(days.items())}
 
-    def day_rows(self, nos: list[int], start: datetime, end: datetime) -> pa.Table:
-        """The valid staged events from batches NOS with START <= ts < END."""
-        pieces = []
-        for no in nos:
-            staged = self.batches[no]
-            rows = staged.table()
-            if len(staged.days) > 1 or staged.rejected:
-                run = staged.day_run(rows, start.date())
-                if run is not None:  # the date's rows are one run of the batch (files of one date each)
-                    rows = rows.slice(*run)
-                else:
-                    ts = rows.column("ts")
-                    rows = rows.filter(pc.and_(pc.greater_equal(ts, pa.scalar(start, ts.type)), pc.less(ts, pa.scalar(end, ts.type))))
-            pieces.append(rows)
-        return pa.concat_tables(pieces)
+    def day_rows(self, nos: list[int], day: date) -> pa.Table:
+        """The valid staged events of DAY, from batches NOS."""
+        return pa.concat_tables([self.batches[no].day_rows(day) for no in nos])
 
-    def staged_rows(self, nos: list[int]) -> int:
-        """Rows (all dates) in staged batches NOS."""
-        return sum(self.batches[no].num_rows for no in nos)
+    def day_size(self, nos: list[int], day: date) -> int:
+        """How many valid staged events of DAY batches NOS hold."""
+        return sum(self.batches[no].runs.get(day, (0, 0))[1] for no in nos)
 
-    def staged_reader(self, nos: list[int]) -> pa.RecordBatchReader:
-        """The staged rows of batches NOS, streamed: a spilled batch is read piece by piece, and
-        each piece freed once DuckDB has taken it (no mapped file held whole)."""
+    def staged_reader(self, nos: list[int], day: date | None = None) -> pa.RecordBatchReader:
+        """The staged rows of batches NOS (only DAY's valid events, when given), streamed: a spilled
+        batch is read piece by piece (no mapped file held whole), each piece freed once DuckDB has taken it."""
         first = self.batches[nos[0]]
         schema = first.rows.schema if first.rows is not None else pa.ipc.open_file(str(first.path)).schema
 
         def pieces() -> Iterator[pa.RecordBatch]:
             for no in nos:
                 staged = self.batches[no]
+                offset, length = (0, staged.num_rows) if day is None else staged.runs.get(day, (0, 0))
                 if staged.rows is not None:
-                    yield from staged.rows.to_batches()
+                    yield from staged.rows.slice(offset, length).to_batches()
                     continue
                 with pa.OSFile(str(staged.path)) as source:
                     spilled = pa.ipc.open_file(source)
+                    done = 0
                     for i in range(spilled.num_record_batches):
-                        yield spilled.get_batch(i)
+                        piece = spilled.get_batch(i)
+                        lo, hi = max(offset - done, 0), min(offset + length - done, piece.num_rows)
+                        done += piece.num_rows
+                        if lo < hi:
+                            yield piece.slice(lo, hi - lo)
 
         return pa.RecordBatchReader.from_batches(schema, pieces())
 
@@ -410,14 +408,14 @@ class DayMerger:
 
         A date with no partition yet whose staged events all hash differently holds no
         duplicate: its events are all new as they are, and the merge statement is skipped
-        (if its batches hold at most FAST_DATE_ROWS rows: that path holds the date in memory).
+        (if the date has at most FAST_DATE_ROWS staged events: that path holds the date in memory).
         Else the statement merges it inside DuckDB, which spills beyond its memory limit.
         """
         start = datetime.fromisoformat(day + "T00:00:00+00:00")
         end = start + _ONE_DAY
         self._merged = None
-        if existing is None and self._session.staged_rows(staged) <= FAST_DATE_ROWS:
-            rows = self._session.day_rows(staged, start, end)
+        if existing is None and self._session.day_size(staged, start.date()) <= FAST_DATE_ROWS:
+            rows = self._session.day_rows(staged, start.date())
             if pc.count_distinct(rows.column("h")).as_py() == rows.num_rows:
                 self.fast += 1
                 self._merged = rows
@@ -427,7 +425,7 @@ class DayMerger:
                     NewEvents(r["file_no"], r["instance"], r["ts_count"], r["ts_min"], r["ts_max"]) for r in news.to_pylist()
                 ]
         params: dict[str, Any] = {"existing": [str(existing or self._empty_events)], "day_start": start, "day_end": end}
-        self.con.register("ingest_staged", self._session.staged_reader(staged))
+        self.con.register("ingest_staged", self._session.staged_reader(staged, start.date()))
         try:
             run_query(self.con, "ingest/merge_partition", params)
         finally:
