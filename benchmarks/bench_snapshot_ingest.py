@@ -191,6 +191,10 @@ def main() -> None:
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             print(f"{shape:<13} {what:<18} {best['seconds']:>8.2f} {rows / best['seconds']:>10,.0f} {best['cpu_s']:>7.1f} "
                   f"{rows / best['cpu_s']:>11,.0f} {best['peak_rss_mb']:>12.0f}  {load}", flush=True)
+            if what == "auditor ingest":  # for benchmarks/run_all.py: issue 11's target
+                print("BENCH " + json.dumps({"bench": "snapshot_ingest", "measure": f"snapshot ingest {shape}: session rows/s",
+                                             "value": round(rows / best["seconds"]), "reference": 500_000,
+                                             "higher_is_better": True, "load": load}), flush=True)
     shutil.rmtree(args.workdir / "out", ignore_errors=True)
 
 
