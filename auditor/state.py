@@ -199,6 +199,10 @@ def _policy_to_json(policy: Policy) -> dict[str, Any]:
         "uncounted_user_types": sorted(policy.uncounted_user_types),
         "poll_interval_s": policy.poll_interval.total_seconds(),
         "login_match_s": policy.login_match.total_seconds(),
+        "parallel_min_requests": policy.parallel_min_requests,
+        "parallel_min_polls": policy.parallel_min_polls,
+        "cycling_gap_s": policy.cycling_gap.total_seconds(),
+        "cycling_min_cycles": policy.cycling_min_cycles,
     }
 
 
@@ -211,4 +215,8 @@ def _policy_from_json(data: Any) -> Policy:
         uncounted_user_types=frozenset(data["uncounted_user_types"]),
         poll_interval=timedelta(seconds=float(data.get("poll_interval_s", Policy.poll_interval.total_seconds()))),
         login_match=timedelta(seconds=float(data.get("login_match_s", Policy.login_match.total_seconds()))),
+        parallel_min_requests=int(data.get("parallel_min_requests", Policy.parallel_min_requests)),
+        parallel_min_polls=int(data.get("parallel_min_polls", Policy.parallel_min_polls)),
+        cycling_gap=timedelta(seconds=float(data.get("cycling_gap_s", Policy.cycling_gap.total_seconds()))),
+        cycling_min_cycles=int(data.get("cycling_min_cycles", Policy.cycling_min_cycles)),
     )
