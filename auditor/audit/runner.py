@@ -32,7 +32,7 @@ from auditor.warehouse import Transaction, Warehouse, read_table, register_files
 
 #: The layout and rules of the tables the audit writes. Stored with each audit; an incremental
 #: audit of tables written by another version audits everything again instead.
-ENGINE_VERSION = 5
+ENGINE_VERSION = 6
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
 
 
