@@ -45,7 +45,7 @@ FINDING_STEPS = ("audit/finding_text", "audit/finding_from", "audit/finding_inpu
                  "audit/findings_parallel", "audit/findings_cycling", "audit/out_findings")
 #: The verdict on the audited period per instance: its inputs (v_*), the verdict, instance_summary's rows.
 SUMMARY_STEPS = ("audit/period_days", "audit/summary_periods", "audit/summary_daily", "audit/summary_levels",
-                 "audit/summary_entitlements", "audit/summary_coverage", "audit/verdict", "audit/summary_findings",
+                 "audit/summary_entitlements", "audit/summary_coverage", "audit/summary_findings", "audit/verdict",
                  "audit/out_instance_summary")
 DEFAULT_MEMORY_LIMIT = "3000MB"
 #: Names another limit for DuckDB's memory in the audit (beyond it DuckDB spills to disk).

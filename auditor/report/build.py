@@ -51,7 +51,7 @@ EVIDENCE_ROW_BUDGET = 150
 LONGEST_GAPS = 3
 #: The statements that give audit/verdict each report's period and the warehouse's per-day rows.
 VERDICT_INPUTS = ("report/verdict_periods", "report/verdict_daily", "report/verdict_levels",
-                  "report/verdict_entitlements", "report/verdict_coverage")
+                  "report/verdict_entitlements", "report/verdict_coverage", "report/verdict_findings")
 
 
 # --- the scope: which instance is reported for which instants -------------------
