@@ -8,7 +8,8 @@ from pathlib import Path
 import reference
 from auditor.audit import run_audit
 from auditor.warehouse import Warehouse
-from poll_strategies import COLLECTOR_APP, COLLECTOR_USER, TrueSession, add_polled, all_stored, observe
+from poll_strategies import COLLECTOR_APP, COLLECTOR_USER, TrueSession, observe
+from test_engine_findings_properties import audit_findings
 from test_engine_properties import _write_inputs
 from test_engine_rules import at, ev
 
@@ -18,22 +19,9 @@ ENTS = [("acme", date(2026, 10, 1), None, "UTC", 2)]
 
 def findings_of(tmp: Path, events: list[dict], ents=ENTS, polled=None) -> tuple[list[dict], dict]:
     """Audit EVENTS (and POLLED instances); the findings table, checked against the reference, and the summaries."""
-    ent_path, plans_path, ref_ents = _write_inputs(tmp, ents)
-    wh = Warehouse.open(tmp / "wh", create=True)
-    if events:
-        reference.write_events(wh, events)
-    polled = polled or {}
-    if polled:
-        add_polled(wh, [o for d in polled.values() for o in d.observations], [e for d in polled.values() for e in d.audit_log])
-    run_audit(wh, entitlements=ent_path, plans=plans_path)
-    got = reference.sort_findings(reference.read_table(wh, "findings"))
-    polls, rows, log = all_stored(polled)
-    full = [{**{k: None for k in ("user", "user_type", "device", "app", "auth_flow", "reason")}, **e} for e in events]
-    tables = reference.audit(full, ref_ents, polls=polls, polled_rows=rows, audit_log=log)
-    want = reference.findings(full, tables["sessions"], tables["usage_steps"], ref_ents, polls, rows)
-    assert [{k: v for k, v in r.items() if k != "evidence"} for r in got] == reference.sort_findings(want)
+    wh, _ = audit_findings(tmp, events, ents, polled)
     summary = {r["instance"]: r for r in reference.read_table(wh, "instance_summary")}
-    return got, summary
+    return reference.sort_findings(reference.read_table(wh, "findings")), summary
 
 
 def busy_others(n: int = 2, hours: int = 10) -> list[dict]:
