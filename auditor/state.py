@@ -108,6 +108,8 @@ class PipelineState:
     reports_owed: ReportsOwed = field(default_factory=ReportsOwed)
     reports_rendered: ReportsRendered | None = None
     breaches_unannounced: frozenset[tuple[str, datetime]] = frozenset()
+    #: (instance, kind, day, session_id, user) of new findings no finished nightly run has counted
+    findings_unannounced: frozenset[tuple[str, str, date, str, str]] = frozenset()
 
     def copy(self) -> PipelineState:
         return copy.deepcopy(self)
@@ -149,6 +151,9 @@ class PipelineState:
             out["reports_rendered"] = {"dir": r.dir, "periods": dict(sorted(r.periods.items())), "file_names": r.file_names}
         if self.breaches_unannounced:
             out["breaches_unannounced"] = [[name, start.isoformat()] for name, start in sorted(self.breaches_unannounced)]
+        if self.findings_unannounced:
+            out["findings_unannounced"] = [[name, kind, day.isoformat(), sid, user]
+                                           for name, kind, day, sid, user in sorted(self.findings_unannounced)]
         return out
 
     @classmethod
@@ -183,6 +188,10 @@ class PipelineState:
             )
         state.breaches_unannounced = frozenset(
             (str(name), _instant(start)) for name, start in data.get("breaches_unannounced") or ()
+        )
+        state.findings_unannounced = frozenset(
+            (str(name), str(kind), date.fromisoformat(day), str(sid), str(user))
+            for name, kind, day, sid, user in data.get("findings_unannounced") or ()
         )
         return state
 

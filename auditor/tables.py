@@ -379,6 +379,8 @@ _NIGHTLY_RUNS = pa.schema(
         pa.field("audit_mode", pa.string(), nullable=False),
         pa.field("instances_touched", pa.list_(pa.string()), nullable=False),
         pa.field("new_breaches", pa.int64(), nullable=False),
+        # licence-term findings new to the warehouse (NULL: a run recorded before findings existed)
+        pa.field("new_findings", pa.int64()),
         pa.field("reports_rendered", pa.int64(), nullable=False),
         pa.field("ingest_s", pa.float64(), nullable=False),
         pa.field("audit_s", pa.float64(), nullable=False),

@@ -8,7 +8,8 @@ from pathlib import Path
 import reference
 from auditor.audit import run_audit
 from auditor.warehouse import Warehouse
-from poll_strategies import COLLECTOR_APP, COLLECTOR_USER, TrueSession, add_polled, all_stored, observe
+from poll_strategies import COLLECTOR_APP, COLLECTOR_USER, TrueSession, observe
+from test_engine_findings_properties import audit_findings
 from test_engine_properties import _write_inputs
 from test_engine_rules import at, ev
 
@@ -18,22 +19,9 @@ ENTS = [("acme", date(2026, 10, 1), None, "UTC", 2)]
 
 def findings_of(tmp: Path, events: list[dict], ents=ENTS, polled=None) -> tuple[list[dict], dict]:
     """Audit EVENTS (and POLLED instances); the findings table, checked against the reference, and the summaries."""
-    ent_path, plans_path, ref_ents = _write_inputs(tmp, ents)
-    wh = Warehouse.open(tmp / "wh", create=True)
-    if events:
-        reference.write_events(wh, events)
-    polled = polled or {}
-    if polled:
-        add_polled(wh, [o for d in polled.values() for o in d.observations], [e for d in polled.values() for e in d.audit_log])
-    run_audit(wh, entitlements=ent_path, plans=plans_path)
-    got = reference.sort_findings(reference.read_table(wh, "findings"))
-    polls, rows, log = all_stored(polled)
-    full = [{**{k: None for k in ("user", "user_type", "device", "app", "auth_flow", "reason")}, **e} for e in events]
-    tables = reference.audit(full, ref_ents, polls=polls, polled_rows=rows, audit_log=log)
-    want = reference.findings(full, tables["sessions"], tables["usage_steps"], ref_ents, polls, rows)
-    assert [{k: v for k, v in r.items() if k != "evidence"} for r in got] == reference.sort_findings(want)
+    wh, _ = audit_findings(tmp, events, ents, polled)
     summary = {r["instance"]: r for r in reference.read_table(wh, "instance_summary")}
-    return got, summary
+    return reference.sort_findings(reference.read_table(wh, "findings")), summary
 
 
 def busy_others(n: int = 2, hours: int = 10) -> list[dict]:
@@ -190,3 +178,45 @@ def test_parallel_requests_on_an_old_server_name_no_session(tmp_path) -> None:
 def test_parallel_requests_in_two_polls_and_the_collectors_own_are_no_finding(tmp_path) -> None:
     # two polls with 2 requests; one request at a time all along; the collector's own session busy (not counted)
     assert findings_of(tmp_path, [], P_ENTS, polled_with([(9, 16, 2), (30, 90, 1)]))[0] == []
+
+
+# --- incremental audits ----------------------------------------------------------------------
+
+
+def nightly_findings(tmp: Path, nights: list[list[dict]], ents=ENTS) -> tuple[list[dict], list[dict]]:
+    """The findings after auditing NIGHTS one by one, and after one full audit of them all."""
+    from auditor.audit import reaudit_pending
+    from test_engine_incremental import add_events
+
+    ent_path, plans_path, _ = _write_inputs(tmp, ents)
+    wh = Warehouse.open(tmp / "wh", create=True)
+    add_events(wh, nights[0])
+    run_audit(wh, entitlements=ent_path, plans=plans_path)
+    for night in nights[1:]:
+        add_events(wh, night)
+        assert reaudit_pending(wh).incremental
+    incremental = reference.sort_findings(reference.read_table(wh, "findings"))
+    run_audit(wh)
+    return incremental, reference.sort_findings(reference.read_table(wh, "findings"))
+
+
+def test_cycles_of_one_day_over_two_nights_are_one_finding(tmp_path) -> None:
+    # alone on an instance of one seat: every logout is at the limit; the second night starts with a re-login
+    events = sorted(cycling(6, 30, every_min=10, others=0), key=lambda e: e["ts"])
+    cut = next(i for i, e in enumerate(events) if e["event"] == "logout" and e["ts"] >= at(30)) + 1
+    incremental, full = nightly_findings(tmp_path, [events[:cut], events[cut:]], [("acme", date(2026, 10, 1), None, "UTC", 0)])
+    assert [(f["kind"], f["occurrences"]) for f in full] == [("logout_cycling", 6)]
+    assert incremental == full
+
+
+def test_a_cycle_across_midnight_counts_on_the_day_of_its_login(tmp_path) -> None:
+    # logout at 23:59:50, back at 00:00:20, then four more cycles: five on the 6th, whose first logout was on the 5th;
+    # the first night ends with that logout
+    midnight = datetime(2026, 10, 6, tzinfo=timezone.utc)
+    logouts = [midnight - timedelta(seconds=10)] + [midnight + timedelta(minutes=3 * k) for k in range(1, 5)]
+    events = [{**ev(0, "login", "c0"), "ts": midnight - timedelta(minutes=5)}]
+    for k, t in enumerate(logouts):
+        events += [{**ev(0, "logout", f"c{k}"), "ts": t}, {**ev(0, "login", f"c{k + 1}"), "ts": t + timedelta(seconds=30)}]
+    incremental, full = nightly_findings(tmp_path, [events[:2], events[2:]], [("acme", date(2026, 10, 1), None, "UTC", 0)])
+    assert [(f["day"], f["occurrences"], f["first_seen"]) for f in full] == [(date(2026, 10, 6), 5, logouts[0])]
+    assert incremental == full

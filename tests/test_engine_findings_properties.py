@@ -71,7 +71,9 @@ def finding_scenarios(draw):
     return events, ents
 
 
-def check_findings(tmp: Path, events: list[dict], ents: list[tuple], polled: dict | None = None) -> None:
+def audit_findings(tmp: Path, events: list[dict], ents: list[tuple], polled: dict | None = None) -> tuple[Warehouse, list[dict]]:
+    """Audit EVENTS and POLLED instances; the warehouse, after checking its findings (but their evidence)
+    equal the reference's, and the reference's findings."""
     ent_path, plans_path, ref_ents = _write_inputs(tmp, ents)
     wh = Warehouse.open(tmp / "wh", create=True)
     if events:
@@ -86,6 +88,11 @@ def check_findings(tmp: Path, events: list[dict], ents: list[tuple], polled: dic
     want = reference.findings(full, tables["sessions"], tables["usage_steps"], ref_ents, polls, rows)
     got = [{k: v for k, v in r.items() if k != "evidence"} for r in reference.read_table(wh, "findings")]
     assert reference.sort_findings(got) == reference.sort_findings(want)
+    return wh, want
+
+
+def check_findings(tmp: Path, events: list[dict], ents: list[tuple], polled: dict | None = None) -> None:
+    wh, want = audit_findings(tmp, events, ents, polled)
     # instance_summary: the count and the implied peak over the whole (default) period
     for s in reference.read_table(wh, "instance_summary"):
         mine = [f for f in want if f["instance"] == s["instance"]]

@@ -135,19 +135,7 @@ def test_incremental_findings_equal_full(tmp_path_factory, case) -> None:
 @st.composite
 def split(draw):
     events, ents = draw(scenarios())
-    n = draw(st.integers(2, 4))
-    if draw(st.booleans()):
-        # nightly, in time order: cut the sorted events at random instants
-        ordered = sorted(events, key=lambda e: e["ts"])
-        cuts = sorted(draw(st.lists(st.integers(1, max(1, len(ordered) - 1)), min_size=n - 1, max_size=n - 1)))
-        bounds = [0, *cuts, len(ordered)]
-        chunks = [ordered[a:b] for a, b in zip(bounds, bounds[1:])]
-    else:
-        # late arrivals: any event in any chunk
-        labels = [draw(st.integers(0, n - 1)) for _ in events]
-        chunks = [[e for e, label in zip(events, labels) if label == i] for i in range(n)]
-    chunks = [c for c in chunks if c]
-    return events, ents, chunks
+    return events, ents, cut(draw, events)
 
 
 @settings(max_examples=examples(10))

@@ -11,12 +11,30 @@
 -- Reads: a_finding_events, a_finding_segments, a_finding_steps, a_restart_points, a_instances.
 -- Parameters: $gap_us, $min_cycles.
 CREATE OR REPLACE TEMP TABLE a_findings_cycling AS
-WITH ends AS (
+WITH raw AS (
+    SELECT instance, ts, event, session_id, "user", device FROM a_finding_events WHERE event IN ('login', 'logout')
+),
+near AS MATERIALIZED (
+    -- a superset of the cycles' logouts, from the events alone (one sorted pass per instance): those
+    -- with a login on the instance within the gap; only these meet their segments
+    SELECT o.*
+    FROM (SELECT * FROM raw WHERE event = 'logout') AS o
+    ASOF JOIN (SELECT instance, ts FROM raw WHERE event = 'login') AS n ON n.instance = o.instance AND n.ts > o.ts
+    WHERE n.ts <= o.ts + to_microseconds(CAST($gap_us AS BIGINT))
+),
+near_logins AS (
+    -- likewise the logins with a logout on the instance within the gap before them (the latest one is)
+    SELECT n.*
+    FROM (SELECT * FROM raw WHERE event = 'login') AS n
+    ASOF JOIN (SELECT instance, ts FROM raw WHERE event = 'logout') AS o ON o.instance = n.instance AND o.ts < n.ts
+    WHERE n.ts <= o.ts + to_microseconds(CAST($gap_us AS BIGINT))
+),
+ends AS (
     SELECT e.instance, e.ts, e.event, coalesce(e."user", s."user") AS "user", coalesce(e.device, s.device) AS device
-    FROM a_finding_events AS e
+    FROM (SELECT * FROM near UNION ALL SELECT * FROM near_logins) AS e
     ASOF JOIN a_finding_segments AS s
         ON s.instance = e.instance AND s.session_id = e.session_id AND e.ts >= s.start_ts
-    WHERE e.event IN ('login', 'logout') AND e.ts <= s.end_ts AND s.counted
+    WHERE e.ts <= s.end_ts AND s.counted
 ),
 logouts AS (
     SELECT * FROM ends WHERE event = 'logout' AND "user" IS NOT NULL AND device IS NOT NULL

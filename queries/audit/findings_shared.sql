@@ -12,21 +12,21 @@
 -- Reads: a_finding_events, a_finding_segments, a_finding_steps, a_restart_points, a_instances.
 -- Parameters: $uncounted (user types that never count).
 CREATE OR REPLACE TEMP TABLE a_findings_shared AS
-WITH named AS (
-    SELECT instance, session_id, ts, ord, device,
-           CASE WHEN NOT list_contains(CAST($uncounted AS VARCHAR[]), coalesce(user_type, '')) THEN "user" END AS "user"
-    FROM a_finding_events
-),
-candidates AS (
+WITH candidates AS MATERIALIZED (
+    -- a superset: virtual users are left out below, on the few candidates' events only
     SELECT instance, session_id
-    FROM named
+    FROM a_finding_events
     GROUP BY instance, session_id
     HAVING min(device) <> max(device) OR min("user") <> max("user")
 ),
+candidate_events AS MATERIALIZED (
+    SELECT e.* FROM a_finding_events AS e SEMI JOIN candidates AS c ON c.instance = e.instance AND c.session_id = e.session_id
+),
 ev AS (
-    SELECT e.*, s.segment, s.start_ts, s.end_ts, s.seats, s."user" AS segment_user
-    FROM named AS e
-    SEMI JOIN candidates AS c ON c.instance = e.instance AND c.session_id = e.session_id
+    SELECT e.instance, e.session_id, e.ts, e.ord, e.device,
+           CASE WHEN NOT list_contains(CAST($uncounted AS VARCHAR[]), coalesce(e.user_type, '')) THEN e."user" END AS "user",
+           s.segment, s.start_ts, s.end_ts, s.seats, s."user" AS segment_user
+    FROM candidate_events AS e
     ASOF JOIN a_finding_segments AS s
         ON s.instance = e.instance AND s.session_id = e.session_id AND e.ts >= s.start_ts
     WHERE e.ts <= s.end_ts AND s.counted
