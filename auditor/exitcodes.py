@@ -14,3 +14,5 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: ``nightly --fail-on-breach`` only: the run completed and found new breaches.
     BREACHES_FOUND = 3
+    #: ``nightly --fail-on-finding`` only: the run completed and found new licence-term findings (same code).
+    FINDINGS_FOUND = 3

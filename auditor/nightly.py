@@ -92,9 +92,11 @@ def run_nightly(
                 # New breaches count in the first run that finishes: a run that died after its
                 # audit committed leaves them to the next, which still exits 3 for them.
                 record.new_breaches = len(tx.state.breaches_unannounced)
+                record.new_findings = len(tx.state.findings_unannounced)
                 _finish(record, clock)
                 append_run(tx, record)
                 tx.state.breaches_unannounced = frozenset()
+                tx.state.findings_unannounced = frozenset()
                 if rendered is not None:
                     tx.state.reports_owed = ReportsOwed()
                     tx.state.reports_rendered = rendered
@@ -188,6 +190,7 @@ def _audit_stage(
         # was open has now ended): their reports are owed in the same commit as the results.
         tx.state.reports_owed = tx.state.reports_owed.adding(result.instances, everything=full)
         tx.state.breaches_unannounced |= frozenset(result.new_breaches)
+        tx.state.findings_unannounced |= frozenset(result.new_findings)
     record.audit_s = time.perf_counter() - t
     record.instances_touched = sorted(set(touched) | set(result.instances)) if full else touched
 
@@ -282,6 +285,8 @@ def summary_line(result: NightlyResult) -> str:
     else:
         parts.append(f"{r.audit_mode} audit of {len(r.instances_touched)} instance(s)")
     parts.append(f"{r.new_breaches} new breach(es)")
+    if r.new_findings:
+        parts.append(f"{r.new_findings} new finding(s)")
     if r.reports_dir is not None:
         parts.append(f"{r.reports_rendered} report(s) rendered")
     return f"nightly {r.run_id} {r.status} in {r.total_s:.1f} s: " + "; ".join(parts)

@@ -43,6 +43,7 @@ class RunRecord:
     audit_mode: str = "none"  # incremental | full | none
     instances_touched: list[str] = field(default_factory=list)
     new_breaches: int = 0
+    new_findings: int | None = 0
     reports_rendered: int = 0
     ingest_s: float = 0.0
     audit_s: float = 0.0

@@ -108,6 +108,8 @@ class PipelineState:
     reports_owed: ReportsOwed = field(default_factory=ReportsOwed)
     reports_rendered: ReportsRendered | None = None
     breaches_unannounced: frozenset[tuple[str, datetime]] = frozenset()
+    #: (instance, kind, day, session_id, user) of new findings no finished nightly run has counted
+    findings_unannounced: frozenset[tuple[str, str, date, str, str]] = frozenset()
 
     def copy(self) -> PipelineState:
         return copy.deepcopy(self)
@@ -149,6 +151,9 @@ class PipelineState:
             out["reports_rendered"] = {"dir": r.dir, "periods": dict(sorted(r.periods.items())), "file_names": r.file_names}
         if self.breaches_unannounced:
             out["breaches_unannounced"] = [[name, start.isoformat()] for name, start in sorted(self.breaches_unannounced)]
+        if self.findings_unannounced:
+            out["findings_unannounced"] = [[name, kind, day.isoformat(), sid, user]
+                                           for name, kind, day, sid, user in sorted(self.findings_unannounced)]
         return out
 
     @classmethod
@@ -184,6 +189,10 @@ class PipelineState:
         state.breaches_unannounced = frozenset(
             (str(name), _instant(start)) for name, start in data.get("breaches_unannounced") or ()
         )
+        state.findings_unannounced = frozenset(
+            (str(name), str(kind), date.fromisoformat(day), str(sid), str(user))
+            for name, kind, day, sid, user in data.get("findings_unannounced") or ()
+        )
         return state
 
 
@@ -199,6 +208,10 @@ def _policy_to_json(policy: Policy) -> dict[str, Any]:
         "uncounted_user_types": sorted(policy.uncounted_user_types),
         "poll_interval_s": policy.poll_interval.total_seconds(),
         "login_match_s": policy.login_match.total_seconds(),
+        "parallel_min_requests": policy.parallel_min_requests,
+        "parallel_min_polls": policy.parallel_min_polls,
+        "cycling_gap_s": policy.cycling_gap.total_seconds(),
+        "cycling_min_cycles": policy.cycling_min_cycles,
     }
 
 
@@ -211,4 +224,8 @@ def _policy_from_json(data: Any) -> Policy:
         uncounted_user_types=frozenset(data["uncounted_user_types"]),
         poll_interval=timedelta(seconds=float(data.get("poll_interval_s", Policy.poll_interval.total_seconds()))),
         login_match=timedelta(seconds=float(data.get("login_match_s", Policy.login_match.total_seconds()))),
+        parallel_min_requests=int(data.get("parallel_min_requests", Policy.parallel_min_requests)),
+        parallel_min_polls=int(data.get("parallel_min_polls", Policy.parallel_min_polls)),
+        cycling_gap=timedelta(seconds=float(data.get("cycling_gap_s", Policy.cycling_gap.total_seconds()))),
+        cycling_min_cycles=int(data.get("cycling_min_cycles", Policy.cycling_min_cycles)),
     )

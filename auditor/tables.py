@@ -300,6 +300,34 @@ _INSTANCE_SUMMARY = pa.schema(
         pa.field("certain_breach_count", pa.int32(), nullable=False),
         # the share of the period within the polling interval of a successful poll (1.0 for logs)
         pa.field("coverage", pa.float64(), nullable=False),
+        # the licence-term findings of the period, and the peak had each been counted as the licence says
+        # (the largest of peak_seats and the findings' peak_seats_implied)
+        pa.field("findings", pa.int32(), nullable=False),
+        pa.field("peak_seats_implied", pa.int64(), nullable=False),
+    ]
+)
+
+#: Licence-term findings (queries/audit/findings_*.sql): one row per shared session segment, per polled
+#: session and local day with parallel requests, per user, device and local day of logout cycling.
+_FINDINGS = pa.schema(
+    [
+        pa.field("instance", pa.string(), nullable=False),
+        # shared_session_devices | shared_session_users | parallel_requests | logout_cycling
+        pa.field("kind", pa.string(), nullable=False),
+        # empty when the finding is not about one session (cycling; polls of servers without SessionId)
+        pa.field("session_id", pa.string(), nullable=False),
+        pa.field("user", pa.string()),
+        pa.field("first_seen", UTC_TS, nullable=False),
+        pa.field("last_seen", UTC_TS, nullable=False),
+        pa.field("occurrences", pa.int64(), nullable=False),
+        # the sessions the licence would have counted for it at its worst moment
+        pa.field("seats_implied", pa.int64(), nullable=False),
+        # a short plain sentence: who, which devices, when (local time)
+        pa.field("evidence", pa.string(), nullable=False),
+        # the local day it belongs to (a shared segment's start, a poll's, a cycle's login)
+        pa.field("day", pa.date32(), nullable=False),
+        # the highest seats in use while it lasted, with the sessions the licence misses
+        pa.field("peak_seats_implied", pa.int64(), nullable=False),
     ]
 )
 
@@ -351,6 +379,8 @@ _NIGHTLY_RUNS = pa.schema(
         pa.field("audit_mode", pa.string(), nullable=False),
         pa.field("instances_touched", pa.list_(pa.string()), nullable=False),
         pa.field("new_breaches", pa.int64(), nullable=False),
+        # licence-term findings new to the warehouse (NULL: a run recorded before findings existed)
+        pa.field("new_findings", pa.int64()),
         pa.field("reports_rendered", pa.int64(), nullable=False),
         pa.field("ingest_s", pa.float64(), nullable=False),
         pa.field("audit_s", pa.float64(), nullable=False),
@@ -505,17 +535,19 @@ COVERAGE_GAPS = Table("coverage_gaps", _COVERAGE_GAPS, WHOLE, ("instance", "gap_
                       restart="gap_end", description="stretches of a polled instance without a successful poll")
 DAILY_COVERAGE = Table("daily_coverage", _DAILY_COVERAGE, by_day("day"), ("instance", "day"), key=("instance", "day"),
                        restart="day", description="per polled instance and local day, the time the polls observed")
+FINDINGS = Table("findings", _FINDINGS, WHOLE, ("instance", "day", "kind", "first_seen", "session_id"),
+                 restart="day", description="licence-term findings: shared sessions, parallel requests, logout cycling")
 NIGHTLY_RUNS = Table("nightly_runs", _NIGHTLY_RUNS, Partitioning("month", "started_at"), ("started_at", "run_id"),
                      description="one row per nightly run")
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (EVENTS, POLLS, POLLED_SESSIONS, AUDIT_LOG, REJECTS, INGEST_LOG, ENTITLEMENTS, SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE,
-              INSTANCE_SUMMARY, SESSION_STATE, DAILY_LEVELS, COVERAGE_GAPS, DAILY_COVERAGE, NIGHTLY_RUNS)
+              INSTANCE_SUMMARY, SESSION_STATE, DAILY_LEVELS, COVERAGE_GAPS, DAILY_COVERAGE, FINDINGS, NIGHTLY_RUNS)
 }
 #: The tables the audit replaces, in the order it writes them.
 AUDIT_OUTPUTS: tuple[Table, ...] = (SESSIONS, USAGE_STEPS, BREACHES, DAILY_USAGE, DAILY_LEVELS, SESSION_STATE,
-                                    COVERAGE_GAPS, DAILY_COVERAGE, INSTANCE_SUMMARY)
+                                    COVERAGE_GAPS, DAILY_COVERAGE, FINDINGS, INSTANCE_SUMMARY)
 
 
 def duckdb_type(dtype: pa.DataType) -> str:

@@ -56,14 +56,16 @@ def exe() -> str:
     return shutil.which("auditor", path=str(Path(sys.executable).parent)) or "auditor"
 
 
-def run_measured(args: list[str]) -> tuple[float, float, str]:
-    """Run ARGS and return (wall seconds, its own peak RSS in GB, stdout)."""
+def run_measured(args: list[str], cpu: list[float] | None = None) -> tuple[float, float, str]:
+    """Run ARGS and return (wall seconds, its own peak RSS in GB, stdout); its CPU seconds are appended to CPU."""
     t = time.perf_counter()
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-audit-{os.getpid()}.out"
     with open(out_path, "w") as out, open(os.devnull, "w") as devnull:
         proc = subprocess.Popen(args, stdout=out, stderr=devnull)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
+    if cpu is not None:
+        cpu.append(usage.ru_utime + usage.ru_stime)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(args)} failed with status {status}")
     text = out_path.read_text()
@@ -505,6 +507,36 @@ def than(ours: float, theirs: float, better: str = "faster", worse: str = "slowe
     return f"{theirs / ours:.1f}x {better}" if ours <= theirs else f"{ours / theirs:.1f}x {worse}"
 
 
+def print_findings_share(inst: dict, audit_cpu: float | None = None) -> None:
+    """The licence-term findings' statements' share of the instrumented run, wall and CPU (issue 14: the
+    audit with them within 1.2x of the audit without them); AUDIT_CPU: the CPU seconds of a whole
+    `auditor audit` process, against which the findings' CPU is set too."""
+    from auditor.audit.engine import FINDING_STEPS
+
+    finding_steps = (*FINDING_STEPS, "audit/summary_findings")
+    find_s = sum(inst["steps"].get(s, 0.0) for s in finding_steps)
+    find_cpu = sum(inst["cpu_steps"].get(s, 0.0) for s in finding_steps)
+    all_cpu = sum(inst["cpu_steps"].values())
+    print(f"findings: {find_s:.2f} s wall, {find_cpu:.2f} s CPU of the instrumented run's {inst['total_s']:.2f} s "
+          f"({all_cpu:.2f} s CPU in its statements): the audit with findings takes "
+          f"{inst['total_s'] / max(inst['total_s'] - find_s, 1e-9):.3f}x (wall), "
+          f"{all_cpu / max(all_cpu - find_cpu, 1e-9):.3f}x (statements' CPU) the audit without them (target <= 1.2x)")
+    if audit_cpu is not None:
+        print(f"    against a whole `auditor audit` process's {audit_cpu:.2f} s CPU: {audit_cpu / (audit_cpu - find_cpu):.3f}x")
+    parts = sorted(((s, inst["steps"].get(s, 0.0), inst["cpu_steps"].get(s, 0.0)) for s in finding_steps), key=lambda x: -x[1])
+    print("    " + ", ".join(f"{s.removeprefix('audit/')} {w:.2f}s ({c:.2f} CPU)" for s, w, c in parts))
+
+
+def findings_share(me: list[str], wh: Path, ents: Path, repeat: int) -> None:
+    """`auditor audit` (wall, median of REPEAT) and the findings' share of an instrumented run."""
+    cpu: list[float] = []
+    audits = [run_measured([exe(), "audit", "-q", "-w", str(wh), "--entitlements", str(ents)], cpu)[0] for _ in range(repeat)]
+    inst = json.loads(run_measured(me + ["--instrumented-child", str(wh)])[2])
+    print(f"auditor audit (events -> all tables), median of {repeat}: {statistics.median(audits):.2f} s wall, "
+          f"{statistics.median(cpu):.2f} s CPU; load: {load()}")
+    print_findings_share(inst, statistics.median(cpu))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=10_000)
@@ -515,6 +547,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/auditor-bench-audit"))
     parser.add_argument("--peers-only", action="store_true",
                         help="time and check the peers against the tables already in the warehouse; no audit run")
+    parser.add_argument("--findings-only", action="store_true",
+                        help="only the audit, its instrumented run and the findings' share of it (no floors, no peers)")
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--instrumented-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--sweep-floor-child", type=Path, help=argparse.SUPPRESS)
@@ -535,6 +569,8 @@ def main() -> None:
               f"(c) staircase: {peers['stairs_s']:.2f} s; scale factor {peers['scale']:.1f}; load after: {load()}")
         return
     me = [sys.executable, __file__]
+    if args.findings_only:
+        return findings_share(me, wh, ents, args.repeat)
     floors, audits, rss = [], [], []
     for _ in range(args.repeat):
         _, floor_rss, out = run_measured(me + ["--floor-child", str(wh)])
@@ -579,6 +615,7 @@ def main() -> None:
     print(f"CPU seconds (steadier under load): sweep part {sweep_cpu:.2f} (DuckDB's threads), plain sweep "
           f"{peers['plain_cpu_s']:.2f} (one thread, scaled): the sweep part uses {than(sweep_cpu, peers['plain_cpu_s'], 'less', 'more')}")
     print(f"peak RSS of auditor audit: {max(rss):.2f} GB (target < 4 GB); scale factor {peers['scale']:.1f}; load after: {load()}")
+    print_findings_share(inst)
     top = sorted(inst["steps"].items(), key=lambda kv: -kv[1])[:8]
     print("slowest statements (instrumented run): " + ", ".join(f"{k.removeprefix('audit_')} {v:.1f}s" for k, v in top))
 

@@ -49,6 +49,8 @@ class TrueSession:
     login_offset: timedelta = timedelta(0)
     #: False: the view drops its LastRequestTime (null, compact mode)
     shows_requests: bool = True
+    #: (from, to, n): n requests in progress at once (CurrentRequestsCount) over [from, to); else none
+    busy: list[tuple[datetime, datetime, int]] = field(default_factory=list)
 
     @property
     def collector(self) -> bool:
@@ -82,6 +84,7 @@ def view_rows(truth: list[TrueSession], instance: str, t: datetime) -> list[dict
                     "absolute_expiration_time": s.absolute_expiry,
                     "applications": s.app,
                     "device": s.device,
+                    "current_requests": max((n for a, b, n in s.busy if a <= t < b), default=0),
                 }
             )
     return out
@@ -126,10 +129,21 @@ def true_sessions(draw, instance: str, base: datetime, hours: int = 3) -> list[T
                                device=draw(st.sampled_from(["LAPTOP-7", "PC-2", None])), requests=requests,
                                absolute_expiry=expiry, login_id=f"{instance}-L{n}",
                                login_offset=timedelta(seconds=-draw(st.sampled_from([0, 0, 0, 1, 5]))),
-                               shows_requests=draw(st.integers(0, 5)) > 0))
+                               shows_requests=draw(st.integers(0, 5)) > 0,
+                               busy=draw(busy_windows(start, end))))
     # the collector's own session, alive while it polls
     out.append(TrueSession(instance, None if old_server else f"{instance}-collector", COLLECTOR_USER, base,
                            base + timedelta(hours=hours + 1), app=COLLECTOR_APP, login_id=f"{instance}-Lc"))
+    return out
+
+
+@st.composite
+def busy_windows(draw, start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
+    """Stretches of a session with several requests in progress at once (usually none)."""
+    out = []
+    for _ in range(draw(st.sampled_from([0, 0, 1, 2]))):
+        a = start + timedelta(minutes=draw(st.integers(0, 60)))
+        out.append((a, min(end, a + timedelta(minutes=draw(st.sampled_from([4, 11, 16, 40])))), draw(st.integers(1, 3))))
     return out
 
 

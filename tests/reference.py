@@ -476,3 +476,106 @@ def read_table(warehouse, table: str) -> list[dict]:
 def sort_rows(rows: list[dict], table: str) -> list[dict]:
     order = ENGINE_ORDER[table]
     return sorted(rows, key=lambda r: tuple(r[k] for k in order))
+
+
+# --- licence-term findings ---------------------------------------------------------------
+
+def _segment_of(segs: dict[tuple[str, str], list[dict]], e: dict) -> dict | None:
+    """The log segment an event belongs to: its session's latest starting at or before it, if it lasts that long."""
+    before = [s for s in segs.get((e["instance"], e["session_id"]), []) if s["start_ts"] <= e["ts"]]
+    if not before:
+        return None
+    seg = max(before, key=lambda s: s["start_ts"])
+    return seg if e["ts"] <= seg["end_ts"] else None
+
+
+def _max_in_use(steps: list[dict], instance: str, keep) -> int | None:
+    found = [s["seats_in_use"] for s in steps if s["instance"] == instance and keep(s)]
+    return max(found) if found else None
+
+
+def findings(events: list[dict], sessions: list[dict], steps: list[dict], ents: list[Ent],
+             polls: list[dict] = (), polled_rows: list[dict] = (), policy: Policy = DEFAULT_POLICY) -> list[dict]:
+    """The findings table (without its evidence sentences), straight from the README's definitions."""
+    out: list[dict] = []
+    segs: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for s in sessions:
+        if s["source"] == "log":
+            segs[(s["instance"], s["session_id"])].append(s)
+    acts = [e for e in events if e["event"] in ORDER]
+    # shared_session_devices / shared_session_users: values named by one counted segment's events
+    per_segment: dict[tuple, list[dict]] = defaultdict(list)
+    for e in acts:
+        seg = _segment_of(segs, e)
+        if seg is not None and seg["counted"]:
+            per_segment[(seg["instance"], seg["session_id"], seg["segment"])].append(e)
+    for (inst, sid, n), evs in per_segment.items():
+        seg = next(s for s in segs[(inst, sid)] if s["segment"] == n)
+        tz = instance_timezone(ents, inst)
+        for kind, field_ in (("shared_session_devices", "device"), ("shared_session_users", "user")):
+            named = sorted((e["ts"], ORDER[e["event"]], e[field_]) for e in evs if e.get(field_) is not None
+                           and not (field_ == "user" and e.get("user_type") in policy.uncounted_user_types))
+            names = {v for _, _, v in named}
+            if len(names) < 2 or len(names) <= seg["seats"]:
+                continue
+            changes = [b for a, b in zip(named, named[1:]) if a[2] != b[2]]
+            first, last = changes[0][0], max(t for t, _, _ in named)
+            in_use = _max_in_use(steps, inst, lambda s: s["step_start"] <= last and s["step_end"] > first) or 0
+            out.append({"instance": inst, "kind": kind, "session_id": sid, "user": seg["user"], "first_seen": first,
+                        "last_seen": last, "occurrences": len(changes), "seats_implied": len(names),
+                        "day": local_day(seg["start_ts"], tz), "peak_seats_implied": in_use + len(names) - seg["seats"]})
+    # parallel_requests: a polled session with parallel requests in enough polls of one local day
+    collectors = {(p["instance"], p.get("collector_user"), p.get("collector_application")) for p in polls
+                  if p.get("collector_user") is not None}
+    busy: dict[tuple, list[dict]] = defaultdict(list)
+    for r in polled_rows:
+        if (r["instance"], r["user"], r["applications"]) in collectors:
+            continue
+        if (r.get("current_requests") or 0) >= policy.parallel_min_requests:
+            ident = (r["session_id"],) if r["session_id"] is not None else (None, r["user"], r["start_time"], r["device"], r["applications"])
+            tz = instance_timezone(ents, r["instance"])
+            busy[(r["instance"], ident, local_day(r["polled_at"], tz))].append(r)
+    for (inst, ident, day), rows in busy.items():
+        if len(rows) < policy.parallel_min_polls:
+            continue
+        rows.sort(key=lambda r: r["polled_at"])
+        peak = max((_max_in_use(steps, inst, lambda s: s["step_start"] <= r["polled_at"] < s["step_end"]) or 0)
+                   + r["current_requests"] - 1 for r in rows)
+        out.append({"instance": inst, "kind": "parallel_requests", "session_id": ident[0] or "", "user": rows[-1]["user"],
+                    "first_seen": rows[0]["polled_at"], "last_seen": rows[-1]["polled_at"], "occurrences": len(rows),
+                    "seats_implied": max(r["current_requests"] for r in rows), "day": day, "peak_seats_implied": peak})
+    # logout_cycling: a logout, then the same user's login on the same device soon after, at a full instance
+    ends = []
+    for e in acts:
+        seg = _segment_of(segs, e)
+        if e["event"] in ("login", "logout") and seg is not None and seg["counted"]:
+            user, device = e.get("user") or seg["user"], e.get("device") or seg["device"]
+            if user is not None and device is not None:
+                ends.append((e["instance"], e["event"], e["ts"], user, device))
+    cycles: dict[tuple, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for inst, kind, t, user, device in ends:
+        if kind != "logout":
+            continue
+        later = [t2 for i2, k2, t2, u2, d2 in ends if (i2, k2, u2, d2) == (inst, "login", user, device) and t2 > t]
+        if not later or min(later) - t > policy.cycling_gap:
+            continue
+        full = [s for s in steps if s["instance"] == inst and s["step_start"] < t <= s["step_end"]
+                and s["seat_limit"] is not None and s["seats_in_use"] >= s["seat_limit"]]
+        if full:
+            login = min(later)
+            cycles[(inst, user, device, local_day(login, instance_timezone(ents, inst)))].append((t, login))
+    for (inst, user, device, day), pairs in cycles.items():
+        if len(pairs) < policy.cycling_min_cycles:
+            continue
+        peak = max((_max_in_use(steps, inst, lambda s: s["step_start"] < b and s["step_end"] > a) or 0) for a, b in pairs) + 1
+        out.append({"instance": inst, "kind": "logout_cycling", "session_id": "", "user": user,
+                    "first_seen": min(a for a, _ in pairs), "last_seen": max(b for _, b in pairs), "occurrences": len(pairs),
+                    "seats_implied": 1, "day": day, "peak_seats_implied": peak})
+    return out
+
+
+FINDING_ORDER = ("instance", "day", "kind", "first_seen", "session_id", "user")
+
+
+def sort_findings(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: tuple("" if r[k] is None else r[k] for k in FINDING_ORDER))

@@ -323,6 +323,7 @@ def build(root: Path, data: Data) -> Warehouse:
             "seconds_over_limit_min": sum(d["seconds_over_limit_min"] for d in days),
             "certain_breach_count": certain,
             "coverage": coverage(data, instance, period_start, period_end),
+            "findings": 0, "peak_seats_implied": peak,
         })
     with wh.transaction() as tx:
         for table, records in tables.items():

@@ -159,3 +159,38 @@ def test_entitlements_without_rows_need_the_explicit_flag(invoke, tmp_path: Path
     assert allowed.exit_code == ExitCode.OK, allowed.output
     shown = invoke("sql", "-w", tmp_path / "wh", "-f", "csv", "SELECT DISTINCT status FROM instance_summary")
     assert shown.stdout.splitlines() == ["status", "unlicensed"]
+
+
+def _shared_day(logs: Path, day: str, sid: str) -> None:
+    """One file: session SID on acme used from two machines in turn (a shared session)."""
+    import json
+
+    lines = [{"ts": f"{day}T08:00:00Z", "instance": "acme.my.erp.net", "event": "login", "session_id": sid,
+              "user": "mia", "device": "LAPTOP-MIA"}]
+    lines += [{"ts": f"{day}T08:{m:02d}:00Z", "instance": "acme.my.erp.net", "event": "request", "session_id": sid,
+               "device": ("PC-RECEPTION", "LAPTOP-MIA")[m % 2]} for m in range(1, 12)]
+    logs.mkdir(exist_ok=True)
+    (logs / f"{day}-{sid}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+
+def test_new_findings_are_counted_and_fail_on_finding_exits_3(invoke, tmp_path: Path) -> None:
+    from auditor.runlog import read_runs
+
+    wh, logs = tmp_path / "wh", tmp_path / "logs"
+    ent = write_entitlements(tmp_path / "config")
+    base = ("nightly", "-w", wh, "--logs", logs, "--entitlements", ent)
+    _shared_day(logs, "2026-10-05", "s1")
+    # a finding without the flag: 0, but counted
+    plain = invoke(*base)
+    assert plain.exit_code == ExitCode.OK, plain.output
+    assert "1 new finding(s)" in plain.stderr
+    _shared_day(logs, "2026-10-06", "s2")
+    first = invoke(*base, "--fail-on-finding")
+    assert first.exit_code == ExitCode.FINDINGS_FOUND == 3, first.output
+    # nothing new: 0 even with the flag; a breach is not a finding
+    write_day(logs, 1)
+    again = invoke(*base, "--fail-on-finding")
+    assert again.exit_code == ExitCode.OK, again.output
+    assert "new finding" not in again.stderr and "1 new breach(es)" in again.stderr
+    runs = read_runs(Warehouse(wh))
+    assert [r.new_findings for r in runs] == [1, 1, 0]

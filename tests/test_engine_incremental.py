@@ -26,16 +26,18 @@ from auditor.tables import EVENTS
 from auditor.warehouse import Warehouse, read_table
 from poll_strategies import add_polled, polled_instances
 from test_engine_polls import polled_ents
+from test_engine_findings_properties import finding_scenarios
 from test_engine_properties import _write_inputs, scenarios
 
 TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "daily_levels", "session_state", "instance_summary",
-          "coverage_gaps", "daily_coverage")
+          "coverage_gaps", "daily_coverage", "findings")
 ORDER = {
     "daily_levels": ("instance", "day", "seats_in_use"),
     "session_state": ("instance", "session_id"),
     "instance_summary": ("instance",),
     "coverage_gaps": ("instance", "gap_start"),
     "daily_coverage": ("instance", "day"),
+    "findings": ("instance", "day", "kind", "first_seen", "session_id", "evidence"),
 }
 
 
@@ -102,22 +104,38 @@ def check_incremental_equals_full(tmp: Path, events: list[dict], ents: list[tupl
         assert incremental[table] == full[table], f"{table} differs"
 
 
-@st.composite
-def split(draw):
-    events, ents = draw(scenarios())
+def cut(draw, events: list[dict]) -> list[list[dict]]:
+    """EVENTS over 2-4 nights: in time order, cut at random instants, or any event in any night (late arrivals)."""
     n = draw(st.integers(2, 4))
     if draw(st.booleans()):
-        # nightly, in time order: cut the sorted events at random instants
         ordered = sorted(events, key=lambda e: e["ts"])
         cuts = sorted(draw(st.lists(st.integers(1, max(1, len(ordered) - 1)), min_size=n - 1, max_size=n - 1)))
         bounds = [0, *cuts, len(ordered)]
         chunks = [ordered[a:b] for a, b in zip(bounds, bounds[1:])]
     else:
-        # late arrivals: any event in any chunk
         labels = [draw(st.integers(0, n - 1)) for _ in events]
         chunks = [[e for e, label in zip(events, labels) if label == i] for i in range(n)]
-    chunks = [c for c in chunks if c]
-    return events, ents, chunks
+    return [c for c in chunks if c]
+
+
+@st.composite
+def finding_split(draw):
+    events, ents = draw(finding_scenarios())
+    return events, ents, cut(draw, events)
+
+
+@settings(max_examples=examples(10))
+@given(case=finding_split())
+def test_incremental_findings_equal_full(tmp_path_factory, case) -> None:
+    """Shared sessions and logout cycles arriving over several nights: the same findings as one full audit."""
+    events, ents, chunks = case
+    check_incremental_equals_full(tmp_path_factory.mktemp("incf"), events, ents, chunks)
+
+
+@st.composite
+def split(draw):
+    events, ents = draw(scenarios())
+    return events, ents, cut(draw, events)
 
 
 @settings(max_examples=examples(10))

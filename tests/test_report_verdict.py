@@ -49,8 +49,9 @@ def day(d: int, **facts: Any) -> dict[str, Any]:
 
 
 def verdict(days: list[dict], levels: list[tuple[int, float]] = (), *, limit: int | None = 3, plan_maximum: int = 35,
-            first: int = 1, tolerance: timedelta = timedelta(0)) -> dict[str, Any]:
-    """The verdict on instance i over [2026-10-FIRST, 2026-11-01), UTC; LEVELS: (seats, seconds) on its first day."""
+            first: int = 1, tolerance: timedelta = timedelta(0), findings: list[tuple[date, int]] = ()) -> dict[str, Any]:
+    """The verdict on instance i over [2026-10-FIRST, 2026-11-01), UTC; LEVELS: (seats, seconds) on its first day;
+    FINDINGS: (local day, peak_seats_implied) of each licence-term finding."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     start = OCT_1 + timedelta(days=first - 1)
@@ -66,6 +67,8 @@ def verdict(days: list[dict], levels: list[tuple[int, float]] = (), *, limit: in
     con.register("v_entitlements", _relation("entitlements", ["instance", "customer", "plan", "extra_sessions", "seat_limit",
                                                               "plan_maximum", "valid_from_ts", "valid_to_ts"], ents))
     con.register("v_coverage", _relation("daily_coverage", ["instance", "day", "covered_seconds"], []))  # no polls
+    con.register("v_finding_days", _relation("findings", ["instance", "day", "peak_seats_implied"], [
+        {"instance": "i", "day": d, "peak_seats_implied": n} for d, n in findings]))
     run_query(con, "audit/verdict", {"tolerance_us": tolerance // timedelta(microseconds=1)})
     cursor = con.execute("SELECT * FROM v_verdict")
     (row,) = cursor.fetchall()
@@ -215,3 +218,13 @@ def test_a_report_states_the_policy_the_audit_used(default_audit, tmp_path):
     _statuses, page = report(wh, tmp_path / "out", "spare")
     assert "until 30 minutes after its last request" in page.text
     assert "Service sessions (client credentials) end 120 minutes after they open" in page.text
+
+
+def test_findings_of_the_period_count_and_raise_the_implied_peak_only_where_higher():
+    days = [day(d, peak_seats=4) for d in range(5, 8)]
+    plain = verdict(days, first=5)
+    assert (plain["findings"], plain["peak_seats_implied"]) == (0, 4)
+    # one finding before the period, two in it: one implying fewer seats than the counted peak
+    v = verdict(days, first=5, findings=[(date(2026, 10, 4), 9), (date(2026, 10, 5), 3), (date(2026, 10, 7), 6)])
+    assert (v["findings"], v["peak_seats_implied"], v["peak_seats"]) == (2, 6, 4)
+    assert v["status"] == plain["status"] == "compliant"  # a finding is reported beside the verdict, never changes it

@@ -40,9 +40,13 @@ DAY_STEPS = (
     "audit/out_daily_usage", "audit/out_daily_levels", "audit/out_session_state", "audit/coverage_gaps",
     "audit/out_coverage_gaps", "audit/daily_coverage", "audit/out_daily_coverage",
 )
+#: The licence-term findings, from the segments, events, polls and usage steps of the days recomputed.
+FINDING_STEPS = ("audit/finding_text", "audit/finding_from", "audit/finding_inputs", "audit/findings_shared",
+                 "audit/findings_parallel", "audit/findings_cycling", "audit/out_findings")
 #: The verdict on the audited period per instance: its inputs (v_*), the verdict, instance_summary's rows.
 SUMMARY_STEPS = ("audit/period_days", "audit/summary_periods", "audit/summary_daily", "audit/summary_levels",
-                 "audit/summary_entitlements", "audit/summary_coverage", "audit/verdict", "audit/out_instance_summary")
+                 "audit/summary_entitlements", "audit/summary_coverage", "audit/summary_findings", "audit/verdict",
+                 "audit/out_instance_summary")
 DEFAULT_MEMORY_LIMIT = "3000MB"
 #: Names another limit for DuckDB's memory in the audit (beyond it DuckDB spills to disk).
 MEMORY_LIMIT_ENV = "AUDITOR_MEMORY_LIMIT"
@@ -105,11 +109,15 @@ def run_rest(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime) -
         "audit/polled_sessions": {"idle_us": idle_us, "match_us": microseconds(policy.login_match)},
         "audit/ok_polls": {"poll_interval_us": microseconds(policy.poll_interval)},
         "audit/daily_coverage": {"poll_interval_us": microseconds(policy.poll_interval)},
+        "audit/finding_from": {"gap_us": microseconds(policy.cycling_gap)},
+        "audit/findings_shared": {"uncounted": sorted(policy.uncounted_user_types)},
+        "audit/findings_parallel": {"min_requests": policy.parallel_min_requests, "min_polls": policy.parallel_min_polls},
+        "audit/findings_cycling": {"gap_us": microseconds(policy.cycling_gap), "min_cycles": policy.cycling_min_cycles},
     }
     for name in SEGMENT_STEPS:
         run_query(con, name, params.get(name))
     con.register("a_chain_marks", pa.table({"n": pa.array(follow_expiry_chains(con), pa.int64())}))
-    for name in SWEEP_STEPS + DAY_STEPS:
+    for name in SWEEP_STEPS + DAY_STEPS + FINDING_STEPS:
         run_query(con, name, params.get(name))
 
 

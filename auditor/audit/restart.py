@@ -89,7 +89,7 @@ def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) ->
     for table in INPUTS:
         snapshot.register(con, table, f"h_{table}")
     for table in ("sessions", "usage_steps", "breaches", "session_state", "daily_usage", "daily_levels",
-                  "coverage_gaps", "daily_coverage", "instance_summary"):
+                  "coverage_gaps", "daily_coverage", "findings", "instance_summary"):
         snapshot.register(con, table, f"h_{table}", nothing=True)
     snapshot.register(con, "sessions", "h_open_sessions", nothing=True)
     con.register("a_restart_from", _points({}))
@@ -100,7 +100,8 @@ def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) ->
 
 def _register_stored(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, last: AuditRecord) -> None:
     """The stored results an incremental audit reads whole: session states, days, summaries, open segments."""
-    for table in ("session_state", "daily_usage", "daily_levels", "coverage_gaps", "daily_coverage", "instance_summary"):
+    for table in ("session_state", "daily_usage", "daily_levels", "coverage_gaps", "daily_coverage", "findings",
+                  "instance_summary"):
         snapshot.register(con, table, f"h_{table}")
     open_parts = snapshot.partitions("sessions")
     open_files = [open_parts[key] for key in last.open_partitions if key in open_parts]

@@ -32,7 +32,7 @@ from auditor.warehouse import Transaction, Warehouse, read_table, register_files
 
 #: The layout and rules of the tables the audit writes. Stored with each audit; an incremental
 #: audit of tables written by another version audits everything again instead.
-ENGINE_VERSION = 5
+ENGINE_VERSION = 6
 COUNTED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "instance_summary")
 
 
@@ -54,6 +54,8 @@ class AuditResult:
     breaches: list[Breach] = field(default_factory=list)
     #: (instance, breach_start) of the breaches the warehouse did not hold before this run
     new_breaches: list[tuple[str, datetime]] = field(default_factory=list)
+    #: (instance, kind, day, session_id, user or '') of the findings the warehouse did not hold before this run
+    new_findings: list[tuple[str, str, date, str, str]] = field(default_factory=list)
     incremental: bool = False
 
 
@@ -169,7 +171,7 @@ def _audit(tx: Transaction, rows: list[Entitlement], settings: AuditSettings, po
         engine.run_rest(con, policy, max_ts)
         engine.run_summary(con, settings.period_from, settings.period_to, settings.tolerance)
         replaced = replace_outputs(con, tx, scratch, cuts)
-        result = _result(con, replaced["breaches"])
+        result = _result(con, replaced["breaches"], replaced["findings"])
         result.incremental = incremental
         max_segment_us, open_dates = run_query(con, "audit/run_facts").fetchone()
     tx.state.pending_audit.clear()
@@ -185,7 +187,7 @@ def _audit(tx: Transaction, rows: list[Entitlement], settings: AuditSettings, po
     return result
 
 
-def _result(con: duckdb.DuckDBPyConnection, replaced_breaches: list[Path]) -> AuditResult:
+def _result(con: duckdb.DuckDBPyConnection, replaced_breaches: list[Path], replaced_findings: list[Path]) -> AuditResult:
     result = AuditResult()
     row = run_query(con, "audit/counts").fetchone()
     result.counts = {name: int(value) for name, value in zip(COUNTED_TABLES, row)}
@@ -193,4 +195,6 @@ def _result(con: duckdb.DuckDBPyConnection, replaced_breaches: list[Path]) -> Au
     result.breaches = [Breach(*r) for r in run_query(con, "audit/breach_list").fetchall()]
     register_files(con, "breaches", "h_replaced_breaches", replaced_breaches)
     result.new_breaches = [tuple(r) for r in run_query(con, "audit/new_breaches").fetchall()]
+    register_files(con, "findings", "h_replaced_findings", replaced_findings)
+    result.new_findings = [tuple(r) for r in run_query(con, "audit/new_findings").fetchall()]
     return result

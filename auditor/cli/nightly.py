@@ -39,6 +39,8 @@ from auditor.warehouse import Warehouse
     help="Re-render the affected instances' reports and the overview into this folder.",
 )
 @click.option("--fail-on-breach", is_flag=True, help="Exit with status 3 when the run found new breaches.")
+@click.option("--fail-on-finding", is_flag=True,
+              help="Exit with status 3 when the run found new licence-term findings (table findings).")
 @input_bounds_options
 @quiet_option
 def nightly(
@@ -49,6 +51,7 @@ def nightly(
     plans: Path | None,
     reports: Path | None,
     fail_on_breach: bool,
+    fail_on_finding: bool,
     bounds: InputBounds,
     quiet: bool,
 ) -> int:
@@ -61,7 +64,8 @@ def nightly(
 
     Exit status: 0 done; 1 the run failed or another run holds the warehouse (the
     next run finishes what a failed one left); 2 usage error; 3 with
-    --fail-on-breach, the run found new breaches.
+    --fail-on-breach, the run found new breaches, or with --fail-on-finding, new
+    licence-term findings.
     """
     from auditor.nightly import run_nightly, summary_line  # matplotlib loads only when a night runs
 
@@ -84,4 +88,6 @@ def nightly(
         click.echo(summary_line(result), err=True)
     if fail_on_breach and result.record.new_breaches > 0:
         return int(ExitCode.BREACHES_FOUND)
+    if fail_on_finding and (result.record.new_findings or 0) > 0:
+        return int(ExitCode.FINDINGS_FOUND)
     return int(ExitCode.OK)

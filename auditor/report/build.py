@@ -10,6 +10,7 @@ and picks what the HTML has room for.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from auditor.report.context import (
     STATUS_ORDER,
     BreachRow,
     DayRow,
+    FindingRow,
     Gap,
     InstanceFigures,
     LimitSpan,
@@ -47,11 +49,13 @@ from auditor.report.period import Period
 #: beside it (Gmail clips messages over ~100 KB).
 MAX_EVIDENCE_TABLES = 8
 EVIDENCE_ROW_BUDGET = 150
+#: How many licence-term findings the HTML describes (the most seats implied first); it counts the rest.
+MAX_FINDINGS_SHOWN = 10
 #: How many of a polled instance's gaps (the longest) the footnote names with their times.
 LONGEST_GAPS = 3
 #: The statements that give audit/verdict each report's period and the warehouse's per-day rows.
 VERDICT_INPUTS = ("report/verdict_periods", "report/verdict_daily", "report/verdict_levels",
-                  "report/verdict_entitlements", "report/verdict_coverage")
+                  "report/verdict_entitlements", "report/verdict_coverage", "report/verdict_findings")
 
 
 # --- the scope: which instance is reported for which instants -------------------
@@ -203,6 +207,8 @@ def build_figures(
             seconds_over_limit_min=v["seconds_over_limit_min"],
             certain_breach_count=v["certain_breach_count"],
             coverage=v["coverage"],
+            findings=v["findings"],
+            peak_seats_implied=v["peak_seats_implied"],
             polled=scope.instance in polled,
             name_note=(name_notes or {}).get(scope.instance),
         )
@@ -214,11 +220,16 @@ def _catalogue_maximum(catalogue: PlanCatalogue) -> int:
 
 
 def sort_overview(figures: Iterable[InstanceFigures]) -> list[InstanceFigures]:
-    """Most urgent first; within a status, more time over the limit, more excess, more denials first."""
+    """Most urgent first; within a status, more time over the limit, more excess, more denials first.
+
+    An instance with licence-term findings ranks with the urgent ones: no lower than a possible breach.
+    """
+    urgent = STATUS_ORDER.index("possible_breach")
     return sorted(
         figures,
         key=lambda f: (
-            STATUS_ORDER.index(f.status),
+            min(STATUS_ORDER.index(f.status), urgent) if f.findings else STATUS_ORDER.index(f.status),
+            -f.findings,
             -f.seconds_over_limit,
             -(f.peak_seats - (f.seat_limit or 0)),
             -f.denials,
@@ -243,6 +254,7 @@ def build_overview(figures: Iterable[InstanceFigures]) -> OverviewContext:
         monthly_revenue=revenue,
         priced_partially=bool(priced) and len(priced) < len(needing),
         has_bounds=any(f.polled for f in ordered),
+        instances_with_findings=sum(1 for f in ordered if f.findings),
     )
 
 
@@ -307,6 +319,12 @@ def build_reports(
     heat: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for r in rows(con, "report/heatmap", params):
         heat[r["instance"]].append((r["weekday"], r["hour"], r["peak_seats"]))
+    findings: dict[str, list[FindingRow]] = defaultdict(list)
+    for r in rows(con, "report/findings", params):
+        findings[r["instance"]].append(
+            FindingRow(r["kind"], r["session_id"], r["user"], r["first_seen"], r["last_seen"], r["occurrences"],
+                       r["seats_implied"], r["peak_seats_implied"], r["evidence"])
+        )
     quality = {r["instance"]: r for r in rows(con, "report/quality")}
     rejects = {r["instance"]: r for r in rows(con, "report/rejects", params)}
 
@@ -368,6 +386,11 @@ def build_reports(
             series=SeriesData(tuple(steps[instance]), tuple(heat[instance])),
             evidence_file=f"{f.period.key}-breaches.csv" if rows_ else None,
             polling=_polling(gaps[instance], zone, policy) if f.polled else None,
+            findings=tuple(
+                dataclasses.replace(x, first_seen=x.first_seen.astimezone(zone), last_seen=x.last_seen.astimezone(zone))
+                for x in findings[instance][:MAX_FINDINGS_SHOWN]
+            ),
+            hidden_findings=max(len(findings[instance]) - MAX_FINDINGS_SHOWN, 0),
         )
     return out
 

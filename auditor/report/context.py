@@ -27,6 +27,25 @@ STATUS_LABELS = {
 }
 
 
+#: Each kind of licence-term finding: a title in plain words, and the documented term it touches
+#: (ERP.net's licensing terms: ErpNetDocs/dev:auth/sessions/license-compliance.md, session-revocation.md).
+_TOKEN_SHARING = ("Token sharing: a session or access token may not be shared by several users, machines or "
+                  "processes; each must log in with a session of its own.")
+FINDING_KINDS: dict[str, tuple[str, str]] = {
+    "shared_session_devices": ("One session used from several devices", _TOKEN_SHARING),
+    "shared_session_users": ("One session used by several users", _TOKEN_SHARING),
+    "parallel_requests": (
+        "Parallel requests through one session",
+        ("Session multiplexing: parallel requests through one session on behalf of different users or clients; "
+         "an application that combines the work of several users uses as many sessions."),
+    ),
+    "logout_cycling": (
+        "Logging out and in again while the sessions were full",
+        "Cycling logout and login to keep the number of concurrent sessions down.",
+    ),
+}
+
+
 def seats_range(low: int, high: int) -> str:
     """``7``, or ``6–7`` when polls leave a number of seats between two bounds."""
     return f"{low}\u2013{high}" if low < high else str(high)
@@ -105,6 +124,10 @@ class InstanceFigures:
     coverage: float
     #: Whether the period's data comes (at least partly) from polls of the instance's live sessions.
     polled: bool
+    #: Licence-term findings of the period, and the peak had their sessions been counted as the
+    #: licence says (peak_seats when there is none).
+    findings: int
+    peak_seats_implied: int
     #: Why the name could mislead a reader (mixed scripts, invisible characters, another
     #: audited instance that looks the same: ``auditor.names``); None for most names.
     name_note: str | None = None
@@ -125,6 +148,11 @@ class InstanceFigures:
     @property
     def possible_breach_count(self) -> int:
         return self.breach_count - self.certain_breach_count
+
+    @property
+    def implied_peak_differs(self) -> bool:
+        """Counted as the licence says, the findings' sessions would have made the peak higher."""
+        return self.peak_seats_implied > self.peak_seats
 
     @property
     def peak_range(self) -> str:
@@ -188,6 +216,29 @@ class BreachRow:
     @property
     def sessions_seats(self) -> int:
         return sum(s.seats for s in self.sessions)
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """One licence-term finding (a row of the findings table) overlapping the period."""
+
+    kind: str
+    session_id: str
+    user: str | None
+    first_seen: datetime
+    last_seen: datetime
+    occurrences: int
+    seats_implied: int
+    peak_seats_implied: int
+    evidence: str
+
+    @property
+    def title(self) -> str:
+        return FINDING_KINDS[self.kind][0]
+
+    @property
+    def term(self) -> str:
+        return FINDING_KINDS[self.kind][1]
 
 
 @dataclass(frozen=True)
@@ -289,6 +340,9 @@ class ReportContext:
     evidence_file: str | None
     #: How the instance was polled in the period; None when its data are connection logs only.
     polling: Polling | None
+    #: The licence-term findings shown (the most seats implied first), and how many more there are.
+    findings: tuple[FindingRow, ...]
+    hidden_findings: int
 
     @property
     def denial_days(self) -> tuple[DayRow, ...]:
@@ -321,6 +375,8 @@ class OverviewContext:
     priced_partially: bool
     #: Some row's figures are bounds (a polled instance): the overview says how to read them.
     has_bounds: bool
+    #: Instances with licence-term findings in their period.
+    instances_with_findings: int
 
 
 #: The keys each page receives (the contract between this module and templates/).

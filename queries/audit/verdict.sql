@@ -8,7 +8,8 @@
 --     certain_breach_count, in_certain_breach_at_start);
 --   v_levels: daily_levels rows (instance, day, seats_in_use, in_use_us);
 --   v_entitlements(instance, customer, plan, extra_sessions, seat_limit, plan_maximum, valid_from_ts, valid_to_ts);
---   v_coverage(instance, day, covered_seconds): daily_coverage rows, for the polled instances only.
+--   v_coverage(instance, day, covered_seconds): daily_coverage rows, for the polled instances only;
+--   v_finding_days(instance, day, peak_seats_implied): one row per licence-term finding, by its local day.
 -- The entitlement judged against is the latest one in force during the period; without one the
 -- instance is 'unlicensed'. breach_count: the breaches overlapping the period (those starting in
 -- it, and one in progress at its start), certain_breach_count those of them the lower bound too
@@ -21,7 +22,10 @@
 -- the time over it would not exceed $tolerance_us (by default the peak); recommended_extra_sessions:
 -- the add-ons that limit means on the plan; sessions_to_add: how many more than the current limit;
 -- fits_plan_maximum: whether the plan can have it. Durations summed as integer microseconds.
--- The recommendation and p95 come from the upper bound (daily_levels).
+-- The recommendation and p95 come from the upper bound (daily_levels). findings: the licence-term
+-- findings of the period; peak_seats_implied: the peak had each been counted as the licence says, the
+-- counted peak or a finding's own peak_seats_implied where higher (each finding is judged on its own:
+-- two findings of one segment, its devices and its users, describe the same sessions and are not added up).
 -- Parameters: $tolerance_us (BIGINT).
 CREATE OR REPLACE TEMP TABLE v_verdict AS
 WITH days AS (
@@ -71,6 +75,12 @@ covered AS (
     FROM v_coverage AS c JOIN v_periods AS p USING (instance)
     GROUP BY p.instance
 ),
+found AS (
+    SELECT p.instance, count(*) AS findings, max(f.peak_seats_implied) AS peak_seats_implied
+    FROM v_finding_days AS f
+    JOIN v_periods AS p ON p.instance = f.instance AND f.day >= p.first_day AND f.day < p.end_day
+    GROUP BY p.instance
+),
 entitled AS (
     SELECT e.instance,
            arg_max(e.customer, e.valid_from_ts) AS customer,
@@ -99,12 +109,15 @@ joined AS (
            CASE WHEN c.instance IS NULL THEN 1.0
                 ELSE c.us / greatest(epoch_us(p.period_end) - epoch_us(p.period_start), 1) END AS coverage,
            coalesce(u.denials, 0) AS denials,
-           coalesce(l.recommended, 0) AS recommended
+           coalesce(l.recommended, 0) AS recommended,
+           coalesce(x.findings, 0) AS findings,
+           greatest(coalesce(u.peak_seats, 0), coalesce(x.peak_seats_implied, 0)) AS peak_seats_implied
     FROM v_periods AS p
     LEFT JOIN usage AS u USING (instance)
     LEFT JOIN levels AS l USING (instance)
     LEFT JOIN entitled AS e USING (instance)
     LEFT JOIN covered AS c USING (instance)
+    LEFT JOIN found AS x USING (instance)
 )
 SELECT instance, customer, plan, timezone, period_start, period_end,
        CAST(seat_limit AS INTEGER) AS seat_limit,
@@ -132,5 +145,7 @@ SELECT instance, customer, plan, timezone, period_start, period_end,
        CAST(peak_seats_min AS BIGINT) AS peak_seats_min,
        CAST(over_min_us AS BIGINT) / 1e6 AS seconds_over_limit_min,
        CAST(certain_breach_count AS INTEGER) AS certain_breach_count,
-       CAST(coverage AS DOUBLE) AS coverage
+       CAST(coverage AS DOUBLE) AS coverage,
+       CAST(findings AS INTEGER) AS findings,
+       CAST(peak_seats_implied AS BIGINT) AS peak_seats_implied
 FROM joined
