@@ -23,7 +23,7 @@ from auditor.generate import generate, generate_fleet
 from auditor.generate.fleet import InstanceSpec, write_entitlements
 from auditor.generate.plants import FINDING_KINDS, LOOK_ALIKES
 from auditor.generate.polling import PollPlan, simulate
-from auditor.generate.snapfiles import write_snapshots
+from auditor.generate.snapfiles import generate_snapshots, write_snapshots
 from auditor.ingest import ingest
 from auditor.warehouse import Warehouse
 from conftest import SAMPLE_DATA
@@ -93,6 +93,13 @@ def test_a_random_fleet_plants_each_kind_and_its_audit_finds_exactly_them(tmp_pa
     assert planted >= {"logout_cycling", "shared_session_users", "slow_relogin", "quick_relogin"}
     found = audited_findings(tmp_path, [tmp_path / "logs"])
     assert found == expected(result.planted)
+
+
+def test_a_random_polled_fleet_plants_parallel_requests_and_its_audit_finds_exactly_them(tmp_path) -> None:
+    result = generate_snapshots(tmp_path, seed=3, instances=60, days=5, start=START, poll_every=timedelta(minutes=5))
+    planted = {n for names in result.planted.values() for n in names}
+    assert planted == {"parallel_requests", "parallel_once"}
+    assert audited_findings(tmp_path, [tmp_path / "snapshots"]) == expected(result.planted)
 
 
 # --- the committed sample -------------------------------------------------------------------
