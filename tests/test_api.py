@@ -138,7 +138,7 @@ def test_every_table_is_a_lazyframe_with_its_declared_types(demo_warehouse: Path
         assert runs.height == 0
         assert runs.schema["started_at"] == pl.Datetime("us", "UTC")
         assert runs.schema["instances_touched"] == pl.List(pl.String)
-        assert wh.table("events").select(pl.len()).collect().item() == 62827
+        assert wh.table("events").select(pl.len()).collect().item() == 63028
 
 
 def test_lazyframes_filter_and_read_utc_instants(demo_warehouse: Path) -> None:
@@ -179,7 +179,7 @@ def test_sql_takes_named_parameters_and_gives_relations(demo_warehouse: Path) ->
         assert relation.fetchall() == expected.rows()
         # A relation can be queried further, and parameters are values, never SQL.
         assert wh.sql("SELECT $who AS who", who="o'brien; DROP VIEW events").fetchall() == [("o'brien; DROP VIEW events",)]
-        assert wh.sql("SELECT count(*) FROM events").fetchall() == [(62827,)]
+        assert wh.sql("SELECT count(*) FROM events").fetchall() == [(63028,)]
         with pytest.raises(duckdb.Error):
             wh.sql("SELEC 1")
 

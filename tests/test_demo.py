@@ -43,7 +43,7 @@ def test_demo_prints_where_its_output_is(demo_run) -> None:
     out, result = demo_run
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str((out / "warehouse").absolute()), str((out / "reports" / "index.html").absolute())]
-    assert "31 nights, 72456 lines accepted (events and polls), 9 rejected, 37 duplicates" in result.stderr
+    assert "31 nights, 72657 lines accepted (events and polls), 9 rejected, 37 duplicates" in result.stderr
     assert (out / MARKER).is_file()
 
 
@@ -60,7 +60,7 @@ def test_demo_renders_a_report_per_instance_and_the_overview(demo_run) -> None:
 def test_demo_ingests_every_day_night_by_night(demo_run) -> None:
     out, _ = demo_run
     wh = out / "warehouse"
-    assert scalar(wh, "SELECT count(*) FROM events") == 62827
+    assert scalar(wh, "SELECT count(*) FROM events") == 63028
     assert scalar(wh, "SELECT count(*) FROM rejects") == 9
     # the logs' 6 duplicate events and the snapshot files' 31 lines written twice (sample_data/README.md)
     assert scalar(wh, "SELECT sum(duplicates)::INT FROM ingest_log") == 37
@@ -166,4 +166,4 @@ def test_demo_runs_from_the_installed_wheel_with_its_own_sample_data(demo_run, i
     where = installed_wheel.run("python", "-c", "from auditor.demo import sample_data_dir; print(sample_data_dir())", cwd=out.parent)
     assert where.stdout.strip().startswith(str(installed_wheel.venv)), where.stdout + where.stderr
     count = installed_wheel.run("sql", "-w", "demo-output/warehouse", "-f", "json", "SELECT count(*) AS n FROM events", cwd=out.parent)
-    assert json.loads(count.stdout) == [{"n": 62827}]
+    assert json.loads(count.stdout) == [{"n": 63028}]

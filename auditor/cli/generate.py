@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -144,9 +145,11 @@ def generate(
 
 def _summary(result: GenerateResult) -> str:
     kinds = ", ".join(f"{n} {kind}" for kind, n in result.events_by_kind.items())
+    planted = Counter(name for names in result.planted.values() for name in names)
     return (
         f"wrote {result.events} events ({kinds}) in {len(result.logs)} files: "
         f"{result.instances} instances over {result.days} days, {result.sessions} sessions"
+        + (f"; planted {', '.join(f'{name} in {n}' for name, n in sorted(planted.items()))}" if planted else "")
     )
 
 

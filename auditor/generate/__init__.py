@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from auditor.errors import UsageError
-from auditor.generate import activity, events, fleet, logfiles
+from auditor.generate import activity, events, fleet, logfiles, plants
 from auditor.generate.fleet import InstanceSpec
 
 DEFAULT_START = date(2026, 10, 1)
@@ -46,6 +46,8 @@ class GenerateResult:
     #: Parts admitted (a login and its requests under one session id) and refused.
     sessions: int = 0
     refused_logins: int = 0
+    #: What was planted where (``auditor.generate.plants``): instance -> names planted at least once.
+    planted: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def generate(
@@ -83,8 +85,12 @@ def generate_fleet(
     days: int,
     formats: list[tuple[str, str | None]],
     files_per_day: int = 1,
+    plant_avoid: frozenset[date] = frozenset(),
 ) -> GenerateResult:
-    """Write the logs and entitlements of the fleet SPECS; ``formats[d]`` is day d's (format, compression)."""
+    """Write the logs and entitlements of the fleet SPECS; ``formats[d]`` is day d's (format, compression).
+
+    Nothing is planted on the local days in PLANT_AVOID.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cal = activity.Calendar.build(specs, start, days)
@@ -94,12 +100,14 @@ def generate_fleet(
     refused = events.refusals(specs, cal, parts, tl)
     r_inst, r_ts = events.restarts(specs, cal, rng)
     ev = events.explode(parts, tl, refused, r_inst, r_ts, cal)
-    table = logfiles.events_table(ev, parts, dims, [s.name for s in specs])
+    in_window = np.unique(ev.part[ev.part >= 0])
+    planted = plants.plant_logs(specs, cal, dims, parts, tl, refused, ev, r_inst, r_ts, rng, plant_avoid)
+    ev = planted.events
+    table = logfiles.events_table(ev, planted.parts, planted.dims, [s.name for s in specs])
     written = logfiles.write_logs(table, ev, out_dir / "logs", start, days, formats, files_per_day)
     entitlements = out_dir / "entitlements.csv"
     fleet.write_entitlements(entitlements, specs)
     kinds = np.bincount(ev.kind, minlength=len(events.EVENT_KINDS))
-    in_window = np.unique(ev.part[ev.part >= 0])
     return GenerateResult(
         out_dir=out_dir,
         logs=[f.path for f in written],
@@ -110,6 +118,7 @@ def generate_fleet(
         events_by_kind={k: int(n) for k, n in zip(events.EVENT_KINDS, kinds)},
         sessions=int((~refused[in_window]).sum()),
         refused_logins=int(refused[in_window].sum()),
+        planted=planted.planted,
     )
 
 

@@ -27,8 +27,9 @@ US = 1_000_000
 HOUR = 3600.0
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
-# Part kinds.
-DESK, CASUAL, SERVICE, APP, VIRTUAL = range(5)
+# Part kinds. SHARED: planted requests of another part's session that name their own user or device
+# (auditor.generate.plants).
+DESK, CASUAL, SERVICE, APP, VIRTUAL, SHARED = range(6)
 
 APPS = (
     "ERP.net Desktop Client",

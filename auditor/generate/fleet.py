@@ -81,6 +81,8 @@ class InstanceSpec:
     change: EntitlementChange | None = None
     contract_start: date = date(2026, 1, 1)
     account_manager: str = ""
+    #: Licence-term behaviours planted on purpose (``auditor.generate.plants``): finding kinds and look-alikes.
+    plant: tuple[str, ...] = ()
 
     def seat_limit(self, day: date) -> int | None:
         """The seat limit in force on local DAY (None when unlicensed)."""
@@ -184,6 +186,25 @@ def random_fleet(rng: np.random.Generator, count: int, start: date, days: int) -
                 change=change,
                 contract_start=date(start.year - 1, 1 + i % 12, 1),
                 account_manager=names.ACCOUNT_MANAGERS[i % len(names.ACCOUNT_MANAGERS)],
+                plant=_plant_for(i, kind),
             )
         )
     return fleet
+
+
+def _plant_for(i: int, profile: int) -> tuple[str, ...]:
+    """What instance I plants (``auditor.generate.plants``): each finding kind and each look-alike in about 2%.
+
+    Chosen by position, not drawn, so that planting leaves the random draws, and so every other
+    instance's data, as they were. Logout cycling and its slow look-alike go to instances that run at
+    or above their limit most of the day (profile 2), quick re-logins to instances well below it (profile 0).
+    """
+    if profile == 2:
+        return {0: ("logout_cycling",), 1: ("slow_relogin",)}.get(i % 6, ())
+    if profile == 3:
+        return ()
+    plant = {0: ("shared_session_devices",), 1: ("shared_session_users",), 2: ("parallel_requests",),
+             3: ("parallel_once",)}.get(i % 50, ())
+    if profile == 0 and i % 50 == 4:
+        plant = ("quick_relogin",)
+    return plant

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import zstandard
 
-from auditor.generate.activity import APPS, AUTH_FLOWS, SERVICE, US, USER_TYPES, Dimensions, Parts
+from auditor.generate.activity import APPS, AUTH_FLOWS, SERVICE, SHARED, US, VIRTUAL, USER_TYPES, Dimensions, Parts
 from auditor.generate.events import EVENT_KINDS, LOGIN, LOGIN_FAILED, REFUSAL_REASON, Events
 from auditor.queries import load_query
 
@@ -51,8 +51,10 @@ def events_table(ev: Events, parts: Parts, dims: Dimensions, instance_names: lis
     # external applications and virtual users repeat their user type, auth
     # flow and seats, as their clients send them with every call.
     describes = (ev.kind == LOGIN) | (ev.kind == LOGIN_FAILED)
-    special = session & (parts.kind[p] >= SERVICE)
+    special = session & (parts.kind[p] >= SERVICE) & (parts.kind[p] <= VIRTUAL)
     typed = describes | special
+    # Planted shared requests name their user and device (auditor.generate.plants).
+    names_who = describes | (session & (parts.kind[p] == SHARED))
 
     def dict_col(indices: np.ndarray, values: list[str] | tuple[str, ...], null: np.ndarray) -> pa.DictionaryArray:
         # One byte per row where the list is short: tens of millions of rows add up.
@@ -66,9 +68,9 @@ def events_table(ev: Events, parts: Parts, dims: Dimensions, instance_names: lis
             "session_id": pa.array(parts.sid[p], pa.int64(), mask=no_session),
             # seats is left out where it is the default, 1.
             "seats": pa.array(seats.astype(np.int32), pa.int32(), mask=~typed | (seats <= 1)),
-            "user": dict_col(parts.user[p], dims.users, ~describes),
+            "user": dict_col(parts.user[p], dims.users, ~names_who),
             "user_type": dict_col(parts.user_type[p], USER_TYPES, ~typed),
-            "device": dict_col(parts.device[p], dims.devices, ~describes),
+            "device": dict_col(parts.device[p], dims.devices, ~names_who),
             "app": dict_col(parts.app[p], APPS, ~describes),
             "auth_flow": dict_col(parts.auth_flow[p], AUTH_FLOWS, ~typed),
             "reason": dict_col(np.zeros(len(ev.ts), np.int32), [REFUSAL_REASON], ev.kind != LOGIN_FAILED),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from auditor.generate import names
+from auditor.generate import names, plants
 from auditor.generate.activity import APPS, CONNECTOR_APP, DESKTOP_APP, MOBILE_APP, SERVICE_APP, WEB_APP
 from auditor.generate.fleet import InstanceSpec
 from auditor.generate.snapshots import (
@@ -92,6 +92,8 @@ class Simulation:
     audit: list[AuditEvent]
     restarts: list[datetime]
     polls: list[Poll]
+    #: What was planted (``auditor.generate.plants.plant_parallel``), each at least once.
+    planted: tuple[str, ...] = ()
 
 
 # The service applications' users (a client-credentials application user each).
@@ -241,7 +243,8 @@ def simulate(spec: InstanceSpec, plan: PollPlan, seed: int) -> Simulation:
     sessions = sorted((s for s in sessions if s.end > plan.start and s.start < plan.end), key=lambda s: (s.start, s.session_id))
     audit = [e for e in audit if plan.start <= e.at < plan.end]
     restarts = [r for r in restarts if plan.start <= r < plan.end]
-    return Simulation(spec.name, plan, sessions, audit, restarts, polls)
+    sessions, planted = plants.plant_parallel(spec.plant, sessions, polls, zone, rng)
+    return Simulation(spec.name, plan, sessions, audit, restarts, polls, planted)
 
 
 def _desk_actor(i: int, rng: random.Random) -> _Actor:

@@ -45,6 +45,8 @@ SAMPLE_FLEET: tuple[InstanceSpec, ...] = (
         plan="small-business-advanced", extra_sessions=5, desk_users=10, casual_users=4, casual_rate=5.0,
         enforce_excess=None, app_seats=3, restart_rate=0.03,
         contract_start=date(2024, 11, 1), account_manager="tom.reed@erp.net",
+        # Planted: a desk session also used from PC-RECEPTION.
+        plant=("shared_session_devices",),
     ),
     InstanceSpec(
         # Comfortably below; a customer portal whose virtual user never counts.
@@ -59,6 +61,9 @@ SAMPLE_FLEET: tuple[InstanceSpec, ...] = (
         plan="small-business-basic", extra_sessions=0, desk_users=3, casual_users=2, casual_rate=2.0,
         enforce_excess=0, restart_rate=0.03,
         contract_start=date(2025, 1, 1), account_manager="kalina.marinova@erp.net",
+        # Planted: a desk user frees a seat for 20-40 s, 7 times a day; look-alike: another
+        # re-logs in after 3-8 minutes, at the limit too.
+        plant=("logout_cycling", "slow_relogin"),
     ),
     InstanceSpec(
         # Breaches by up to 3: its server enforced three sessions more than the entitlement.
@@ -66,6 +71,8 @@ SAMPLE_FLEET: tuple[InstanceSpec, ...] = (
         plan="small-business-advanced", extra_sessions=10, desk_users=16, casual_users=5, casual_rate=6.0,
         enforce_excess=3, services=((1.0, 1.5, 5.0), (13.0, 1.25, 8.0)), restart_rate=0.03,
         contract_start=date(2023, 9, 1), account_manager="victor.lang@erp.net",
+        # Planted: a desk session naming two colleagues too.
+        plant=("shared_session_users",),
     ),
     InstanceSpec(
         # Events but no entitlement: audited all the same, reported as unlicensed.
@@ -79,6 +86,8 @@ SAMPLE_FLEET: tuple[InstanceSpec, ...] = (
         plan="small-business-basic", extra_sessions=1, desk_users=1, casual_users=2, casual_rate=2.0,
         services=((5.5, 1.5, 6.0), (18.0, 2.0, 7.0)), restart_rate=0.03,
         contract_start=date(2025, 10, 1), account_manager="sam.ortiz@erp.net",
+        # Look-alike: quick re-logins, below the limit.
+        plant=("quick_relogin",),
     ),
     InstanceSpec(
         # Needs more than the plan's maximum of 35 sessions: another plan, not add-ons.
@@ -114,6 +123,8 @@ POLLED_INSTANCE = InstanceSpec(
     plan="small-business-basic", extra_sessions=3, desk_users=5, casual_users=4, casual_rate=5.0,
     enforce_excess=2, services=((5.0, 3.0, 5.0), (14.0, 1.5, 4.0)), restarts=((14, 13.5),),
     contract_start=date(2026, 2, 1), account_manager="tom.reed@erp.net",
+    # Planted: parallel requests; look-alike: 2 requests in 2 polls of a day.
+    plant=("parallel_requests", "parallel_once"),
 )
 _UTC_START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 POLL_PLAN = PollPlan(
@@ -247,6 +258,7 @@ def build_sample(out_dir: Path, *, truth: Path | None = None) -> GenerateResult:
         start=SAMPLE_START,
         days=SAMPLE_DAYS,
         formats=[_day_format(d + 1) for d in range(SAMPLE_DAYS)],
+        plant_avoid=_defect_days(),
     )
     apply_defects(out_dir / "logs")
     write_snapshots(
@@ -267,6 +279,12 @@ def build_sample(out_dir: Path, *, truth: Path | None = None) -> GenerateResult:
 def sample_simulation() -> Simulation:
     """The polled instance's month: its true sessions, audit rows, restarts and polls."""
     return simulate(POLLED_INSTANCE, POLL_PLAN, POLL_SEED)
+
+
+def _defect_days() -> frozenset[date]:
+    """The local days around the files with defects: planting there would move the lines the defects edit."""
+    days = {date.fromisoformat(d.file[:10]) for d in DEFECTS}
+    return frozenset(d + timedelta(days=k) for d in days for k in (-1, 0, 1))
 
 
 def apply_defects(logs_dir: Path) -> None:

@@ -14,7 +14,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class SnapshotResult:
     sessions: int
     refused_logins: int
     restarts: int
+    #: What was planted where (``auditor.generate.plants``): instance -> names planted at least once.
+    planted: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def generate_snapshots(
@@ -147,6 +149,7 @@ def write_snapshots(
         sessions=sum(len(sim.sessions) for sim in sims),
         refused_logins=sum(e.event_type == "LoginFailed" for sim in sims for e in sim.audit),
         restarts=sum(len(sim.restarts) for sim in sims),
+        planted={sim.instance: sim.planted for sim in sims if sim.planted},
     )
 
 
