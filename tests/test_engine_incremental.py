@@ -124,7 +124,7 @@ def finding_split(draw):
     return events, ents, cut(draw, events)
 
 
-@settings(max_examples=examples(10))
+@settings(max_examples=examples(6))
 @given(case=finding_split())
 def test_incremental_findings_equal_full(tmp_path_factory, case) -> None:
     """Shared sessions and logout cycles arriving over several nights: the same findings as one full audit."""
