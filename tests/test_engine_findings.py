@@ -45,7 +45,7 @@ def test_one_session_alternating_between_two_devices_is_a_finding(tmp_path) -> N
         ("shared_session_devices", "s1", "ann", 19, 2)]
     f = got[0]
     assert (f["first_seen"], f["last_seen"], f["day"]) == (at(6), at(60), date(2026, 10, 5))
-    assert f["evidence"] == ("session s1 was used from the devices LAPTOP-MARIA and PC-RECEPTION: "
+    assert f["evidence"] == ("Session s1 was used from the devices LAPTOP-MARIA and PC-RECEPTION: "
                              "the device changed 19 times on 2026-10-05 from 08:06 to 09:00")
     # one seat counted, two used: the implied peak is one more than the counted one
     assert (summary["acme"]["findings"], summary["acme"]["peak_seats"], summary["acme"]["peak_seats_implied"]) == (1, 1, 2)
@@ -56,7 +56,7 @@ def test_one_session_naming_three_users_is_a_finding_of_three_seats(tmp_path) ->
     got, _ = findings_of(tmp_path, events)
     assert [(f["kind"], f["occurrences"], f["seats_implied"], f["peak_seats_implied"]) for f in got] == [
         ("shared_session_users", 3, 3, 3)]
-    assert got[0]["evidence"] == ("session s1 was used by the users ann, bob and cy: the user changed 3 times "
+    assert got[0]["evidence"] == ("Session s1 was used by the users ann, bob and cy: the user changed 3 times "
                                   "on 2026-10-05 from 08:05 to 08:07")
 
 
@@ -164,7 +164,7 @@ def test_parallel_requests_in_three_polls_of_a_day_are_a_finding(tmp_path) -> No
     got, summary = findings_of(tmp_path, [], P_ENTS, polled_with([(9, 21, 3)]))
     assert [(f["kind"], f["session_id"], f["user"], f["occurrences"], f["seats_implied"], f["peak_seats_implied"])
             for f in got] == [("parallel_requests", "7f3a", "mia", 3, 3, 3)]
-    assert got[0]["evidence"] == ("session 7f3a of mia on LAPTOP-7 had up to 3 requests in progress at once in 3 polls "
+    assert got[0]["evidence"] == ("Session 7f3a of mia on LAPTOP-7 had up to 3 requests in progress at once in 3 polls "
                                   "on 2026-11-02 from 08:10 to 08:20")
     assert (summary["p1"]["findings"], summary["p1"]["peak_seats"], summary["p1"]["peak_seats_implied"]) == (1, 1, 3)
 
@@ -172,7 +172,7 @@ def test_parallel_requests_in_three_polls_of_a_day_are_a_finding(tmp_path) -> No
 def test_parallel_requests_on_an_old_server_name_no_session(tmp_path) -> None:
     got, _ = findings_of(tmp_path, [], P_ENTS, polled_with([(9, 21, 2)], session_id=None))
     assert [(f["session_id"], f["user"]) for f in got] == [("", "mia")]
-    assert got[0]["evidence"].startswith("the session of mia on LAPTOP-7 had up to 2 requests")
+    assert got[0]["evidence"].startswith("The session of mia on LAPTOP-7 had up to 2 requests")
 
 
 def test_parallel_requests_in_two_polls_and_the_collectors_own_are_no_finding(tmp_path) -> None:

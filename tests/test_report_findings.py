@@ -69,7 +69,7 @@ def test_the_plain_text_part_names_the_finding(rendered):
     text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
     assert "Licence terms: 1 finding" in text
     assert "the busiest moment needed 2 sessions, not 1" in text
-    assert "- One session used from several devices (ann): session s1 was used from the devices" in text
+    assert "- One session used from several devices (ann): Session s1 was used from the devices" in text
 
 
 def test_the_overview_counts_findings_and_lists_their_instances_among_the_urgent(rendered):

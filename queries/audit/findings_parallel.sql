@@ -40,7 +40,7 @@ per_day AS (
 )
 SELECT instance, 'parallel_requests' AS kind, session_id, "user", first_seen, last_seen,
        CAST(polls AS BIGINT) AS occurrences, CAST(most AS BIGINT) AS seats_implied,
-       CASE WHEN session_id = '' THEN 'the session' ELSE 'session ' || session_id END
+       CASE WHEN session_id = '' THEN 'The session' ELSE 'Session ' || session_id END
        || coalesce(' of ' || "user", '') || coalesce(' on ' || device, '')
        || ' had up to ' || CAST(most AS VARCHAR) || ' requests in progress at once in '
        || CAST(polls AS VARCHAR) || ' polls ' || a_finding_span(first_seen, last_seen, tz) AS evidence,

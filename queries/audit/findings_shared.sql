@@ -60,7 +60,7 @@ found AS (
 )
 SELECT f.instance, f.kind, f.session_id, f.segment_user AS "user", f.first_seen, f.last_seen,
        CAST(f.changes AS BIGINT) AS occurrences, CAST(len(f.names) AS BIGINT) AS seats_implied,
-       'session ' || f.session_id
+       'Session ' || f.session_id
        || CASE WHEN f.kind = 'shared_session_devices' THEN ' was used from the devices ' ELSE ' was used by the users ' END
        || a_finding_names(f.names) || ': '
        || CASE WHEN f.kind = 'shared_session_devices' THEN 'the device' ELSE 'the user' END
