@@ -18,7 +18,7 @@ from budget import examples
 from hypothesis import given, settings
 
 import reference
-from auditor.audit import run_audit
+from auditor.audit import reaudit_pending, run_audit
 from auditor.generate import generate, generate_fleet
 from auditor.generate.fleet import InstanceSpec, write_entitlements
 from auditor.generate.plants import FINDING_KINDS, LOOK_ALIKES
@@ -132,3 +132,24 @@ def test_the_sample_fleet_plants_every_look_alike() -> None:
 
     planted = {p for s in (*SAMPLE_FLEET, POLLED_INSTANCE) for p in s.plant}
     assert planted == set(FINDING_KINDS) | set(LOOK_ALIKES)
+
+
+def test_a_planted_fleet_audited_night_by_night_has_the_findings_of_a_full_audit(tmp_path) -> None:
+    """The generated logs of every planted kind and look-alike, one day file a night: the incremental
+    audits end with the findings (and summaries) of one full audit of the same events."""
+    fleet = [dataclasses.replace(FULL if k != "quick_relogin" else BELOW, name=f"{k}.example", plant=(k,))
+             for k in ("shared_session_devices", "shared_session_users", "logout_cycling", "slow_relogin", "quick_relogin")]
+    result = generate_fleet(tmp_path, fleet, rng=np.random.default_rng(5), start=START, days=DAYS,
+                            formats=[("jsonl", None)] * DAYS)
+    wh = Warehouse.open(tmp_path / "wh", create=True)
+    days = sorted((tmp_path / "logs").iterdir())
+    ingest(wh, days[:1])
+    run_audit(wh, entitlements=tmp_path / "entitlements.csv")
+    for day in days[1:]:
+        ingest(wh, [day])
+        assert reaudit_pending(wh).incremental
+    nightly = {t: reference.read_table(wh, t) for t in ("findings", "instance_summary")}
+    run_audit(wh)
+    assert {t: reference.read_table(wh, t) for t in nightly} == nightly
+    assert {(f["instance"], f["kind"]) for f in nightly["findings"]} == expected(result.planted)
+    assert {k for _, k in expected(result.planted)} == {"shared_session_devices", "shared_session_users", "logout_cycling"}
