@@ -12,7 +12,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 #: How many times the quick count of examples a thorough run draws.
-THOROUGH = 4
+THOROUGH = 3
 
 settings.register_profile(
     "quick",
