@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from auditor.findings import FINDING_KINDS as FINDINGS
 from auditor.generate.activity import DESK, SHARED, US, VIR, Calendar, Dimensions, Parts
 from auditor.generate.events import LOGIN, LOGOUT, REQUEST, Events, Timeline
 from auditor.generate.fleet import InstanceSpec
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from auditor.generate.polling import Poll
 
 #: The planted names that are findings (the rest are look-alikes).
-FINDING_KINDS = ("shared_session_devices", "shared_session_users", "logout_cycling", "parallel_requests")
+FINDING_KINDS = tuple(FINDINGS)
 LOOK_ALIKES = ("slow_relogin", "quick_relogin", "parallel_once")
 LOG_PLANTS = ("shared_session_devices", "shared_session_users", "logout_cycling", "slow_relogin", "quick_relogin")
 #: Days planted per instance and kind: "a few days".

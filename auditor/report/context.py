@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from auditor.findings import FINDING_KINDS
 from auditor.report.period import Period
 
 #: Most urgent first: the overview's order, and the words for each status. What is certain
@@ -24,25 +25,6 @@ STATUS_LABELS = {
     "possible_breach": "Possible breach",
     "at_limit": "At the limit",
     "compliant": "Compliant",
-}
-
-
-#: Each kind of licence-term finding: a title in plain words, and the documented term it touches
-#: (ERP.net's licensing terms: ErpNetDocs/dev:auth/sessions/license-compliance.md, session-revocation.md).
-_TOKEN_SHARING = ("Token sharing: a session or access token may not be shared by several users, machines or "
-                  "processes; each must log in with a session of its own.")
-FINDING_KINDS: dict[str, tuple[str, str]] = {
-    "shared_session_devices": ("One session used from several devices", _TOKEN_SHARING),
-    "shared_session_users": ("One session used by several users", _TOKEN_SHARING),
-    "parallel_requests": (
-        "Parallel requests through one session",
-        ("Session multiplexing: parallel requests through one session on behalf of different users or clients; "
-         "an application that combines the work of several users uses as many sessions."),
-    ),
-    "logout_cycling": (
-        "Logging out and in again while the sessions were full",
-        "Cycling logout and login to keep the number of concurrent sessions down.",
-    ),
 }
 
 
