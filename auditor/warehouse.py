@@ -315,7 +315,7 @@ class Warehouse:
                     warehouse._write_manifest(manifest)
                 except OSError as exc:
                     raise WarehouseWriteError(f"could not create the warehouse {root}: {_one_line(exc)}") from exc
-                warehouse._after_commit(manifest)
+                warehouse._after_commit(manifest, ())
         return warehouse
 
     # -- reading -----------------------------------------------------------
@@ -572,13 +572,13 @@ class Warehouse:
                         f"the warehouse {self.root} is as it was before it"
                     ) from exc
                 raise
-            self._after_commit(manifest)
+            self._after_commit(manifest, tx.unreferenced(manifest))
 
     def _write_manifest(self, manifest: Manifest) -> None:
         """Replace ``manifest.json`` by MANIFEST; the rename at its end is the commit point."""
         write_atomically(self.manifest_path, manifest.to_json(), durable=True)
 
-    def _after_commit(self, manifest: Manifest) -> None:
+    def _after_commit(self, manifest: Manifest, unreferenced: tuple[Path, ...]) -> None:
         """Tidy up after the commit point: nothing here can undo the run, so failures are warnings."""
         try:
             _fsync_dir(self.root)
@@ -599,7 +599,7 @@ class Warehouse:
                 stacklevel=3,
             )
         try:
-            self.collect_garbage()
+            self._tidy(manifest.retired, unreferenced)
         except OSError as exc:
             warnings.warn(
                 f"the run committed, but the files it replaced could not all be deleted ({_one_line(exc)}); "
@@ -641,31 +641,40 @@ class Warehouse:
         Files a commit replaced (``Manifest.retired``) go only when no reader holds
         the readers' lock, else a later writer deletes them; files no manifest ever
         referenced (of a run killed or failed before its commit) always go. Never waits.
+        Walks every table folder: each writer does it once, before its run.
         """
         manifest = self.manifest()
         referenced, retired = manifest.referenced(), set(manifest.retired)
-        replaced = []
         for table in TABLES:
             folder = self.root / table
-            if not folder.is_dir():
-                continue
-            for path in folder.rglob("*"):
-                rel = path.relative_to(self.root).as_posix()
-                if rel in retired:
-                    replaced.append(path)
-                elif path.is_file() and rel not in referenced:
-                    path.unlink()
-        # Held exclusively only for the deletions, so that a reader opening meanwhile barely waits.
-        with self._without_readers() as alone:
-            if alone:
-                for path in replaced:
-                    path.unlink(missing_ok=True)
-        for table in TABLES:
-            folder = self.root / table
-            if folder.is_dir():
-                for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            # bottom-up, so that a folder emptied here is removed in the same walk
+            for directory, subdirs, files in os.walk(folder, topdown=False):
+                rel_dir = Path(directory).relative_to(self.root).as_posix()
+                for name in files:
+                    rel = f"{rel_dir}/{name}"
+                    if rel not in referenced and rel not in retired:
+                        with contextlib.suppress(FileNotFoundError):
+                            os.unlink(os.path.join(directory, name))
+                if directory != str(folder):
                     with contextlib.suppress(OSError):
-                        sub.rmdir()
+                        os.rmdir(directory)
+        self._tidy(manifest.retired)
+
+    def _tidy(self, retired: tuple[str, ...], unreferenced: tuple[Path, ...] = ()) -> None:
+        """Delete the RETIRED files (when no reader is there) and the UNREFERENCED ones a run wrote,
+        the partition folders they leave empty, and the warehouse's temporary files."""
+        # Held exclusively only for the deletions, so that a reader opening meanwhile barely waits
+        # (taken even with nothing to delete: it creates the readers' lock file that readers need).
+        with self._without_readers() as alone:
+            gone = [self.root / rel for rel in retired] if alone else []
+            for path in gone:
+                path.unlink(missing_ok=True)
+        for path in unreferenced:
+            path.unlink(missing_ok=True)
+            gone.append(path)
+        for folder in {path.parent for path in gone}:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
         for stray in self.root.glob(".*.tmp"):
             stray.unlink(missing_ok=True)
         for stray in self.root.glob(".*.tmp.wal"):
@@ -750,6 +759,11 @@ class Transaction:
                 _fsync_file(path)
         self.warehouse._write_manifest(manifest)
         return manifest
+
+    def unreferenced(self, manifest: Manifest) -> tuple[Path, ...]:
+        """The files this run wrote that MANIFEST does not name (a partition written twice, say)."""
+        referenced = manifest.referenced()
+        return tuple(p for p in self._written if p.relative_to(self.warehouse.root).as_posix() not in referenced)
 
     def discard(self) -> None:
         for path in self._written:

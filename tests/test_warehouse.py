@@ -155,3 +155,18 @@ def test_reading_holds_the_lock_for_the_block(warehouse_dir: Path) -> None:
     with wh.lock():
         wh.collect_garbage()
     assert not first.exists()
+
+
+def test_a_commit_leaves_only_the_files_its_manifest_names(warehouse_dir: Path) -> None:
+    """After the commit the run's own superseded file is gone at once, with the partition folders emptied."""
+    wh = Warehouse.open(warehouse_dir, create=True)
+    with wh.transaction() as tx:
+        tx.write("rejects", "run=r1", _rejects(3))
+        tx.write("rejects", "run=r2", _rejects(1, "r2"))
+    with wh.transaction() as tx:
+        superseded = tx.write("rejects", "run=r1", _rejects(4))  # written twice in one run: the last one counts
+        last = tx.write("rejects", "run=r1", _rejects(5))
+        tx.remove("rejects", "run=r2")
+    on_disk = {_rel(wh, p) for p in (warehouse_dir / "rejects").rglob("*.parquet")}
+    assert on_disk == wh.manifest().referenced() == {_rel(wh, last)}
+    assert not superseded.exists() and not (warehouse_dir / "rejects" / "run=r2").exists()
