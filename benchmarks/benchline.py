@@ -26,9 +26,10 @@ def commit() -> str:
     import auditor
 
     tree = Path(auditor.__file__).parent
-    out = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True)
+    git = ["git", "-C", str(tree)]
+    out = subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], check=False, capture_output=True,
+                           text=True)
     return (out.stdout.strip() or "?") + ("+changes" if dirty.stdout.strip() else "")
 
 
