@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_audit import exe, load, prepare, run_measured  # noqa: E402
+from bench_audit import exe, prepare, run_measured  # noqa: E402
+from benchline import bench_line, load  # noqa: E402
 
 POLL_EVERY_S = 300
 
@@ -137,6 +138,8 @@ def main() -> None:
           f"{poll_s / log_s:.2f}x the logs' audit (target <= 1.5x)")
     print(f"all runs: logs {', '.join(f'{x:.2f}' for x in logs)}; polls {', '.join(f'{x:.2f}' for x in polls)}; "
           f"load after: {load()}")
+    bench_line("audit_polls", f"audit of polls s vs of logs s, {args.instances:,} instances x {args.days} days "
+               "(issue 11: <= 1.5x)", poll_s, log_s)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import subprocess
 import sys
@@ -34,6 +33,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from auditor.collect import Collector, load_config  # noqa: E402
 from auditor.collect.scheduler import next_boundary  # noqa: E402
+from benchline import bench_line, load  # noqa: E402
+
+#: Issue 12's target: a full cycle within this many seconds on 2 cores (and memory flat over the cycles).
+CYCLE_TARGET_S = 60.0
 
 
 def rss_mb() -> float:
@@ -98,6 +101,8 @@ def run(tmp: Path, port: int, args: argparse.Namespace) -> None:
           f"concurrency {args.concurrency}, a boundary every {args.interval:g} s; load {load()}")
     print("cycle  seconds  lines  failed  rss_MB  cpu_s")
 
+    cycles: list[tuple[float, float]] = []  # per cycle: seconds until the last line was on disk, RSS MB
+
     async def watch() -> None:
         first = next_boundary(time.time(), args.interval)
         cpu_before = cpu()
@@ -107,8 +112,11 @@ def run(tmp: Path, port: int, args: argparse.Namespace) -> None:
             done = [t for t in collector.written if boundary <= t < boundary + args.interval]
             failed = collector.stats.failed
             used = cpu()
+            # a cycle that left an instance without its line did not end within its interval
+            seconds = max(done) - boundary if len(done) >= args.instances else args.interval
+            cycles.append((seconds, rss_mb()))
             print(f"{cycle + 1:5d}  {max(done) - boundary if done else float('nan'):7.2f}  {len(done):5d}  {failed:6d}  "
-                  f"{rss_mb():6.0f}  {used - cpu_before:5.1f}", flush=True)
+                  f"{cycles[-1][1]:6.0f}  {used - cpu_before:5.1f}", flush=True)
             cpu_before = used
         collector.stop.set()
 
@@ -117,15 +125,16 @@ def run(tmp: Path, port: int, args: argparse.Namespace) -> None:
 
     asyncio.run(both())
     print(f"load {load()}; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    fleet = f"{args.instances:,} instances, {len(cycles)} cycles"
+    bench_line("collect", f"slowest cycle s vs {CYCLE_TARGET_S:g} s, {fleet} (issue 12: <= 1x)",
+               max(s for s, _ in cycles), CYCLE_TARGET_S)
+    bench_line("collect", f"RSS MB after the last cycle vs after the first, {fleet} (issue 12: flat, 1x)",
+               cycles[-1][1], cycles[0][1])
 
 
 def cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

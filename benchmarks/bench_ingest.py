@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from benchline import bench_line, load
 
 CHILD = textwrap.dedent(
     """
@@ -159,20 +160,18 @@ def main() -> None:
                 if what == "peer":
                     peer_seconds = best["seconds"]
                 ratio = f"{best['seconds'] / peer_seconds:.2f}x" if peer_seconds else ""
-                load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+                at = load()
                 print(
                     f"{shape:9} {what:7} {events:>11,} {input_mb:>9.0f} {best['seconds']:>8.2f} {events / best['seconds']:>11,.0f} "
-                    f"{best['cpu_seconds'] / events * 1e6:>9.2f} {best['peak_rss_mb']:>12.0f} {ratio:>8}  {load}",
+                    f"{best['cpu_seconds'] / events * 1e6:>9.2f} {best['peak_rss_mb']:>12.0f} {ratio:>8}  {at}",
                     flush=True,
                 )
                 if what == "auditor" and peer_seconds:
                     # for benchmarks/run_all.py: ours against the peer (target 1.2x), and events/s against 1M
-                    common = {"bench": "ingest", "load": load}
-                    print("BENCH " + json.dumps({**common, "measure": f"ingest {shape} {events:,} events: seconds vs peer",
-                                                 "value": round(best["seconds"], 2), "reference": round(peer_seconds, 2)}))
-                    print("BENCH " + json.dumps({**common, "measure": f"ingest {shape} {events:,} events: events/s",
-                                                 "value": round(events / best["seconds"]), "reference": 1_000_000,
-                                                 "higher_is_better": True}), flush=True)
+                    bench_line("ingest", f"ingest {shape} {events:,} events: seconds vs peer (target <= 1.2x)",
+                               best["seconds"], peer_seconds)
+                    bench_line("ingest", f"ingest {shape} {events:,} events: events/s (target >= 1M)",
+                               events / best["seconds"], 1_000_000, higher_is_better=True)
 
 
 if __name__ == "__main__":

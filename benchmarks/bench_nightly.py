@@ -28,6 +28,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchline import bench_line, load
+
 HERE = Path(__file__).resolve().parent
 DAYS = 61
 # A Monday: the new day (the 61st) is then a Friday, a working day's load.
@@ -41,11 +43,6 @@ def auditor(*args: object, env: dict[str, str] | None = None) -> subprocess.Comp
     if proc.returncode not in (0, 3):
         sys.exit(f"auditor {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
-
-
-def load() -> str:
-    """`uptime`'s load averages (1, 5, 15 min)."""
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def generate_fleet(data: Path, instances: int, seed: int) -> tuple[list[Path], Path]:
@@ -163,6 +160,11 @@ def main() -> None:
         f"reports {'on' if args.reports else 'off'}"
     )
     print(f"load after timing: {load()}")
+    fleet = f"{args.instances:,} instances, reports {'on' if args.reports else 'off'}"
+    bench_line("nightly", f"60-day night s vs 7-day night s, {fleet} (issue 5: <= 1.5x)",
+               medians["60 days"], medians["7 days"])
+    bench_line("nightly", f"60-day night vs 7-day night, run records' total_s (no process start-up), {fleet}",
+               inside["60 days"], inside["7 days"])
 
 
 if __name__ == "__main__":

@@ -31,14 +31,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+from benchline import bench_line, commit, load
+
 HERE = Path(__file__).resolve().parent
 START = date(2026, 10, 1)
 DAYS = 31
 PERIOD = "2026-10"
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def auditor(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -106,8 +104,7 @@ def main() -> None:
 
     jobs_option = has_jobs_option()
     tree = Path(package.__file__).parent
-    commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    print(f"auditor from {tree} at {commit or '?'} (report --jobs: {'yes' if jobs_option else 'no, $AUDITOR_WORKERS'})", flush=True)
+    print(f"auditor from {tree} at {commit()} (report --jobs: {'yes' if jobs_option else 'no, $AUDITOR_WORKERS'})", flush=True)
     for instances in args.instances:
         wh = prepare(args.work / f"i{instances}-s{args.seed}", instances, args.seed)
         for jobs in args.jobs:
@@ -121,10 +118,8 @@ def main() -> None:
                 f"peak RSS {best['peak_rss_mb']:.0f} MB | load {before} -> {load()}",
                 flush=True,
             )
-            record = {"bench": "reports", "measure": f"reports/s, {instances} instances, --jobs {jobs}",
-                      "value": round(rate, 2), "reference": 20.0, "higher_is_better": True, "commit": commit,
-                      "load": load(), **{k: round(v, 2) for k, v in best.items()}}
-            print("BENCH " + json.dumps(record), flush=True)
+            bench_line("reports", f"reports/s, {instances} instances, --jobs {jobs} (target >= 20)", rate, 20.0,
+                       higher_is_better=True, **{k: round(v, 2) for k, v in best.items()})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import textwrap
@@ -29,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bench_ingest_files import _run  # one child process per run, its figures as JSON
+from benchline import bench_line, load
 
 #: The child's own peak resident memory (VmHWM: ru_maxrss would carry the generator's peak over exec).
 PEAK_RSS = textwrap.dedent(
@@ -188,13 +188,12 @@ def main() -> None:
                 if best is None or figures["seconds"] < best["seconds"]:
                     best = figures
             assert best is not None
-            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            at = load()
             print(f"{shape:<13} {what:<18} {best['seconds']:>8.2f} {rows / best['seconds']:>10,.0f} {best['cpu_s']:>7.1f} "
-                  f"{rows / best['cpu_s']:>11,.0f} {best['peak_rss_mb']:>12.0f}  {load}", flush=True)
+                  f"{rows / best['cpu_s']:>11,.0f} {best['peak_rss_mb']:>12.0f}  {at}", flush=True)
             if what == "auditor ingest":  # for benchmarks/run_all.py: issue 11's target
-                print("BENCH " + json.dumps({"bench": "snapshot_ingest", "measure": f"snapshot ingest {shape}: session rows/s",
-                                             "value": round(rows / best["seconds"]), "reference": 500_000,
-                                             "higher_is_better": True, "load": load}), flush=True)
+                bench_line("snapshot_ingest", f"snapshot ingest {shape}: session rows/s (target >= 500k)",
+                           rows / best["seconds"], 500_000, higher_is_better=True)
     shutil.rmtree(args.workdir / "out", ignore_errors=True)
 
 

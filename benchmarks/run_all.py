@@ -15,15 +15,14 @@ as such; the others still run. The exit status is 1 when any script failed.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from benchline import PREFIX, commit, load, parse_bench_line
+
 HERE = Path(__file__).resolve().parent
-PREFIX = "BENCH "
 
 #: Per benchmark: its script and its arguments for --quick and for --full.
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
@@ -38,19 +37,6 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
 }
 
 
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def commit() -> str:
-    import auditor
-
-    tree = Path(auditor.__file__).parent
-    out = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
-    return (out.stdout.strip() or "?") + ("+changes" if dirty.stdout.strip() else "")
-
-
 def run(name: str, script: str, args: list[str]) -> tuple[int, list[dict]]:
     """Run one benchmark, echoing its output; its exit status and BENCH records."""
     print(f"\n=== {name}: {script} {' '.join(args)} (load {load()})", flush=True)
@@ -61,9 +47,8 @@ def run(name: str, script: str, args: list[str]) -> tuple[int, list[dict]]:
         print(line, end="", flush=True)
         if line.startswith(PREFIX):
             try:
-                record = json.loads(line[len(PREFIX):])
-                float(record["value"]), float(record["reference"]), str(record["measure"])
-            except (ValueError, KeyError, TypeError) as exc:
+                record = parse_bench_line(line)
+            except ValueError as exc:
                 print(f"run_all: a BENCH line of {script} is not understood ({exc}): {line.strip()}", file=sys.stderr)
                 continue
             records.append({**record, "bench": name})
