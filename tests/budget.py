@@ -2,7 +2,8 @@
 
 Every run uses the quick profile unless ``HYPOTHESIS_PROFILE=thorough`` (what
 .ci/run sets): then each property test draws ``THOROUGH`` times as many examples.
-Tests give their quick count through ``examples(n)``, so that one switch scales them all.
+Tests give their quick count through ``examples(n)``, so that one switch scales them all
+(``examples(n, thorough=m)`` where a test is too slow to draw n on every run).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "quick")
 settings.load_profile(PROFILE)
 
 
-def examples(quick: int) -> int:
-    """The number of examples a property test draws: QUICK, or THOROUGH times it in a thorough run."""
-    return quick * THOROUGH if PROFILE == "thorough" else quick
+def examples(quick: int, thorough: int | None = None) -> int:
+    """The number of examples a property test draws: QUICK, or in a thorough run THOROUGH (default
+    ``THOROUGH`` times QUICK). The slowest tests draw few examples on a developer's run and keep
+    their depth in CI, which runs thorough."""
+    if PROFILE != "thorough":
+        return quick
+    return thorough if thorough is not None else quick * THOROUGH

@@ -100,7 +100,7 @@ def check_findings(tmp: Path, events: list[dict], ents: list[tuple], polled: dic
         assert s["peak_seats_implied"] == max([s["peak_seats"]] + [f["peak_seats_implied"] for f in mine])
 
 
-@settings(max_examples=examples(15))
+@settings(max_examples=examples(6, thorough=45))
 @given(case=finding_scenarios())
 def test_findings_equal_the_reference(tmp_path_factory, case) -> None:
     events, ents = case
@@ -113,7 +113,7 @@ def polled_case(draw):
     return polled, draw(polled_ents(sorted(polled)))
 
 
-@settings(max_examples=examples(8))
+@settings(max_examples=examples(3, thorough=24))
 @given(case=polled_case())
 def test_parallel_request_findings_equal_the_reference(tmp_path_factory, case) -> None:
     polled, ents = case

@@ -124,7 +124,7 @@ def finding_split(draw):
     return events, ents, cut(draw, events)
 
 
-@settings(max_examples=examples(6))
+@settings(max_examples=examples(3, thorough=18))
 @given(case=finding_split())
 def test_incremental_findings_equal_full(tmp_path_factory, case) -> None:
     """Shared sessions and logout cycles arriving over several nights: the same findings as one full audit."""
@@ -138,7 +138,7 @@ def split(draw):
     return events, ents, cut(draw, events)
 
 
-@settings(max_examples=examples(10))
+@settings(max_examples=examples(4, thorough=30))
 @given(case=split())
 def test_incremental_equals_full(tmp_path_factory, case) -> None:
     events, ents, chunks = case
@@ -173,7 +173,7 @@ def add_mixed(wh: Warehouse, chunk: list[tuple[str, object]]) -> None:
     add_polled(wh, [x for kind, x in chunk if kind == "poll"], [x for kind, x in chunk if kind == "log"])
 
 
-@settings(max_examples=examples(5))
+@settings(max_examples=examples(2, thorough=15))
 @given(case=polled_split())
 def test_incremental_polls_equal_full(tmp_path_factory, case) -> None:
     ents, chunks = case

@@ -104,7 +104,7 @@ def assert_tables_equal(got: dict, want: dict) -> None:
         assert got[table] == want[table], f"{table} differs"
 
 
-@settings(max_examples=examples(8))
+@settings(max_examples=examples(4, thorough=24))
 @given(polled=polled_instances(), data=st.data())
 def test_polled_engine_equals_reference_and_bounds_hold(tmp_path_factory, polled, data) -> None:
     ents = data.draw(polled_ents(sorted(polled)))

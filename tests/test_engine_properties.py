@@ -132,7 +132,7 @@ def check_log_bounds_are_exact(wh: Warehouse) -> None:
     assert all(r["coverage"] == 1.0 and r["status"] != "possible_breach" for r in summary)
 
 
-@settings(max_examples=examples(30))
+@settings(max_examples=examples(12, thorough=90))
 @given(scenario=scenarios())
 def test_engine_equals_reference(tmp_path_factory, scenario) -> None:
     events, ents = scenario

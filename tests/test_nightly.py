@@ -112,7 +112,10 @@ def test_files_are_recognised_by_content_not_by_name(site) -> None:
     assert rec.events_duplicates == len(day_events(1)) and rec.events_accepted == len(day_events(3))
 
 
-def _uninterrupted(tmp_path: Path) -> tuple[dict, dict]:
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    """Tables and reports of days 1 and 2 in two nights that nothing interrupts (shared: the same for every failure)."""
+    tmp_path = tmp_path_factory.mktemp("uninterrupted")
     site = {"wh": tmp_path / "ref-wh", "logs": tmp_path / "ref-logs", "reports": tmp_path / "ref-reports",
             "ent": write_entitlements(tmp_path / "ref-config")}
     write_day(site["logs"], 1)
@@ -174,7 +177,7 @@ FAILURES = {"after-ingest": _fail_after_ingest, "mid-audit": _fail_mid_audit, "a
 
 
 @pytest.mark.parametrize("point", FAILURES)
-def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, tmp_path, monkeypatch, point) -> None:
+def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, uninterrupted, monkeypatch, point) -> None:
     write_day(site["logs"], 1)
     night(site)
     write_day(site["logs"], 2)
@@ -201,7 +204,7 @@ def test_a_failure_at_any_stage_is_finished_by_the_next_night(site, tmp_path, mo
     assert rec.status == "ok"
     # bolt's breach of the second day is new to the first run that finishes, wherever the other died
     assert rec.new_breaches == 1
-    expected_tables, expected_reports = _uninterrupted(tmp_path)
+    expected_tables, expected_reports = uninterrupted
     assert snapshot(wh) == expected_tables
     assert reports_snapshot(site["reports"]) == expected_reports
     assert not wh.state().pending_audit and not wh.state().reports_owed
@@ -344,7 +347,7 @@ def _night_killed_when_the_audit_commits(wh_path: str, logs: str, entitlements: 
     run_nightly(wh, Path(logs), entitlements=Path(entitlements))
 
 
-def test_a_night_killed_mid_audit_is_finished_by_the_next(site, tmp_path) -> None:
+def test_a_night_killed_mid_audit_is_finished_by_the_next(site, uninterrupted) -> None:
     write_day(site["logs"], 1)
     night(site)
     write_day(site["logs"], 2)
@@ -360,7 +363,7 @@ def test_a_night_killed_mid_audit_is_finished_by_the_next(site, tmp_path) -> Non
     assert f"auditor pid {child.pid}" in (site["wh"] / LOCK_FILE).read_text()
     result = night(site)
     assert result.record.status == "ok" and f"auditor pid {child.pid}" in (result.took_over_from or "")
-    expected_tables, expected_reports = _uninterrupted(tmp_path)
+    expected_tables, expected_reports = uninterrupted
     assert snapshot(wh) == expected_tables
     assert reports_snapshot(site["reports"]) == expected_reports
 
