@@ -36,7 +36,7 @@ from auditor.machine import workers
 from auditor.queries import run_query
 from auditor.state import Span
 from auditor.tables import EVENTS, INGEST_LOG, REJECTS
-from auditor.warehouse import Transaction, Warehouse
+from auditor.warehouse import Transaction, Warehouse, new_connection
 
 #: Batches staged at once, and date partitions merged at once: one per core (each on its own
 #: single-threaded DuckDB connection), bounded so that staged batches in flight stay few.
@@ -110,10 +110,16 @@ def ingest_sources(
 
 
 def known_file_hashes(warehouse: Warehouse) -> set[str]:
-    """The SHA-256 of every file some committed ingest run read (from ingest_log)."""
-    con = warehouse.connect()
+    """The SHA-256 of every file some committed ingest run read (from ingest_log).
+
+    Reads ingest_log alone: a connection with every table's view would read the footer of
+    every file of the warehouse first, twice a night.
+    """
+    con = new_connection()
     try:
-        return {sha for (sha,) in run_query(con, "ingest/known_files").fetchall()}
+        with warehouse.reading() as snapshot:
+            snapshot.register(con, "ingest_log", "ingest_log")
+            return {sha for (sha,) in run_query(con, "ingest/known_files").fetchall()}
     finally:
         con.close()
 
