@@ -84,3 +84,27 @@ def test_the_overview_counts_findings_and_lists_their_instances_among_the_urgent
     assert 'href="zeta/2026-10.html#licence-terms"' in html
     assert page.ids["with-findings"] == "1"
     assert "Terms" in page.ids["terms-note"]
+
+
+XSS_DEVICE = "<img src=x onerror=alert(1)>"
+XSS_USER = '"><script>alert(2)</script>'
+
+
+def test_hostile_names_in_a_finding_show_as_text(tmp_path):
+    """A finding's evidence quotes device and user names from the logs: they stay text in the page and the mail."""
+    devices = [XSS_DEVICE, "PC-RECEPTION"] * 10
+    events = [ev(0, "login", inst="zeta", device=XSS_DEVICE, user=XSS_USER)]
+    events += [ev(3 * (i + 1), "request", inst="zeta", device=d, user=XSS_USER) for i, d in enumerate(devices)]
+    ent_path, plans_path, _ = _write_inputs(tmp_path, ENTS[1:])
+    wh = Warehouse.open(tmp_path / "wh", create=True)
+    reference.write_events(wh, events)
+    run_audit(wh, entitlements=ent_path, plans=plans_path)
+    render_reports(wh, tmp_path / "out", period="2026-10", eml=True)
+    html, page = read(tmp_path / "out" / "zeta" / "2026-10.html")
+    section = page.ids["licence-terms"]
+    assert XSS_DEVICE in section and XSS_USER in section  # shown, as text
+    assert "<img src=x" not in html and "<script>" not in html
+    assert email_safety_problems(html, page) == []
+    message = email.message_from_bytes((tmp_path / "out" / "zeta" / "2026-10.eml").read_bytes(), policy=email.policy.default)
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+    assert XSS_DEVICE in text and "&lt;" not in text
