@@ -164,6 +164,32 @@ class Snapshot:
         """Make NAME a view of TABLE's rows from SINCE on (NOTHING: an empty view with its columns)."""
         register_files(con, table, name, [] if nothing else self.files(table, since))
 
+    def register_reaching(self, con: duckdb.DuckDBPyConnection, table: str, name: str, *, since: date,
+                          back: Mapping[str, date]) -> None:
+        """Make NAME a view of TABLE's rows from SINCE on, and of the rows of BACK's instances from
+        the earliest of BACK's dates on: a few instances that reach far back (a service that never
+        pauses) do not make everybody's history be read. The older files are read with a filter on
+        the instance, which DuckDB checks against each row group's statistics."""
+        far = sorted(name for name, day in back.items() if day < since)
+        recent = self.files(table, since)
+        older = [f for f in self.files(table, min((back[n] for n in far), default=since)) if f not in recent]
+        if not older:
+            register_files(con, table, name, recent)
+            return
+        columns = TABLES[table].columns
+        instance = duckdb.ColumnExpression("instance")
+        wanted = instance.isin(*(duckdb.ConstantExpression(n) for n in far))
+        old_rows = con.read_parquet([str(f) for f in older], hive_partitioning=False, union_by_name=True)
+        try:
+            old_rows = old_rows.filter(wanted).select(*columns)
+            rows = (con.read_parquet([str(f) for f in recent], hive_partitioning=False, union_by_name=True).select(*columns)
+                    .union(old_rows) if recent else old_rows)
+        except duckdb.BinderException:
+            # files of an older schema lacking a column: read them all together, as before
+            register_files(con, table, name, [*older, *recent])
+            return
+        rows.create_view(name, replace=True)
+
     def view_sql(self) -> list[str]:
         """``CREATE VIEW`` statements for every table, over this snapshot's files."""
         statements = []

@@ -48,20 +48,27 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     that never pauses costs a few statements, not one per segment.
     """
     q = {name: span.first - last.policy.login_match for name, span in pending.items()}
+    first = min(q.values())
+
+    def read_back(table: str, name: str, by: timedelta) -> None:
+        # Every instance's rows from BY before the first new event; an instance whose restart
+        # point moved earlier (a service that never pauses) from BY before its own, alone.
+        back = {instance: (point - by).date() for instance, point in q.items()}
+        snapshot.register_reaching(con, table, name, since=(first - by).date(), back=back)
+
     reach = timedelta(microseconds=last.max_segment_us) + _DAY_MARGIN
     _register_stored(con, snapshot, last)
     while True:
         _register_points(con, q)
-        snapshot.register(con, "sessions", "h_sessions", since=(min(q.values()) - reach).date())
+        read_back("sessions", "h_sessions", reach)
         covered = run_query(con, "audit/covering").fetchall()
         if covered:
             for name, start in covered:
                 q[name] = start
             reach = min(reach * 2, MAX_LOOKBACK)
             continue
-        earliest = min(q.values())
         for table in INPUTS:
-            snapshot.register(con, table, f"h_{table}", since=(earliest - _DAY_MARGIN).date())
+            read_back(table, f"h_{table}", _DAY_MARGIN)
         run_query(con, "audit/instance_zones")
         run_query(con, "audit/restart_points")
         run_query(con, "audit/events_in")
@@ -74,10 +81,10 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     earliest = min(q.values())
     _read_polls_back(con, snapshot, (earliest - _DAY_MARGIN).date(), last)
     # Stored rows the days and breaches of a restart day read (it is recomputed whole).
-    reach_back = (earliest - timedelta(microseconds=last.max_segment_us) - _DAY_MARGIN).date()
-    snapshot.register(con, "sessions", "h_sessions", since=min(reach_back, (earliest - reach).date()))
-    snapshot.register(con, "usage_steps", "h_usage_steps", since=reach_back)
-    snapshot.register(con, "breaches", "h_breaches", since=(earliest - _DAY_MARGIN).date())
+    reach_back = timedelta(microseconds=last.max_segment_us) + _DAY_MARGIN
+    read_back("sessions", "h_sessions", max(reach_back, reach))
+    read_back("usage_steps", "h_usage_steps", reach_back)
+    read_back("breaches", "h_breaches", _DAY_MARGIN)
     utc_date, local_day = con.execute(
         "SELECT min(CAST(timezone('UTC', q) AS DATE)), min(q_day) FROM a_restart_points WHERE NOT isinf(q)"
     ).fetchone()
