@@ -438,6 +438,10 @@ class Partitioning:
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         return following - timedelta(days=1)
 
+    def bare(self, key: str) -> str:
+        """KEY without its prefix: the value ``key_sql`` gives for the partition's rows."""
+        return key.removeprefix(self.prefix)
+
     def key_sql(self) -> str:
         """A SQL expression giving a row's bare key value (without the prefix) from its columns."""
         column = quote(self.column or "")

@@ -9,7 +9,9 @@ parameter. An output table ``T`` gets its new rows from the view ``a_out_T``.
 
 A stored row is replaced when this audit recomputes it: its instance restarts at
 a point at or before the row's restart column (a_restart_points), or a new row has
-its key. A full audit keeps nothing: it replaces each table whole.
+its key. A full audit keeps nothing: it replaces each table whole. A stored partition
+whose replaced rows come out of the audit exactly as they were (the days before the new
+data of an instance that restarted far back) is left as it is, not rewritten.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class Cuts:
 def replace_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path, cuts: Cuts | None) -> dict[str, list[Path]]:
     """Write every output table's new partitions into TX; CUTS None: a full audit (tables replaced whole).
 
-    Returns, per table, the stored files the transaction replaces.
+    Returns, per table, the stored files of the partitions the audit recomputed: those the
+    transaction replaces, and those it found unchanged and keeps.
     """
     replaced: dict[str, list[Path]] = {}
     for table in AUDIT_OUTPUTS:
@@ -47,14 +50,29 @@ def replace_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Pa
         if cuts is None:
             touched = set(stored)
             tx.clear(table.name)
+            unchanged: set[str] = set()
         else:
             touched = _touched(con, table, stored, cuts)
+            unchanged = _unchanged(con, table, {key: stored[key] for key in touched if key in stored})
+            touched -= unchanged
             for key in touched:
                 tx.remove(table.name, key)
         kept = [stored[key] for key in sorted(touched) if key in stored]
-        replaced[table.name] = kept
-        write_partitions(con, tx, scratch, table, [] if cuts is None else kept)
+        replaced[table.name] = kept + [stored[key] for key in sorted(unchanged)]
+        write_partitions(con, tx, scratch, table, [] if cuts is None else kept,
+                         skip=sorted(table.partitioning.bare(key) for key in unchanged))
     return replaced
+
+
+def _unchanged(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, Path]) -> set[str]:
+    """The STORED partitions whose replaced rows the audit recomputed exactly as they were (every day
+    before the new data of an instance restarted far back): they stay as they are, unwritten."""
+    if not stored:
+        return set()
+    files = [str(path) for path in stored.values()]
+    differing = {part for (part,) in con.execute(_differing_sql(table), {"files": files}).fetchall()}
+    part = table.partitioning
+    return {key for key in stored if part.bare(key) not in differing}
 
 
 def _touched(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, Path], cuts: Cuts) -> set[str]:
@@ -73,11 +91,12 @@ def _touched(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, Pat
 
 
 def write_partitions(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path, table: Table,
-                     kept: list[Path]) -> None:
+                     kept: list[Path], skip: list[str] | None = None) -> None:
     """Write the rows of the view ``a_out_TABLE`` (and the stored rows of KEPT no new row replaces) as
-    TABLE's partitions in TX, sorted by its declared order. Snapshot ingest writes its tables this way too."""
+    TABLE's partitions in TX, sorted by its declared order, but none of the partitions SKIP names (by
+    their bare key value). Snapshot ingest writes its tables this way too."""
     out_dir = scratch / table.name
-    params: dict[str, object] = {"dir": str(out_dir)}
+    params: dict[str, object] = {"dir": str(out_dir), "skip": skip or []}
     if kept:
         params["kept_files"] = [str(p) for p in kept]
     con.execute(_write_sql(table, bool(kept)), params)
@@ -111,6 +130,26 @@ def _locate_sql(table: Table) -> str:
 
 def _kept_sql(table: Table) -> str:
     """The stored rows of $kept_files that no new row replaces."""
+    columns = ", ".join(f"t.{quote(c)}" for c in table.columns)
+    return (
+        f"SELECT {columns} FROM read_parquet($kept_files, hive_partitioning = false, union_by_name = true) AS t "
+        f"WHERE NOT ({_replaced_sql(table)})"
+    )
+
+
+def _differing_sql(table: Table) -> str:
+    """The bare keys of the partitions (of the stored $files) whose new rows differ from the stored rows
+    they replace, as multisets (EXCEPT ALL both ways: exact, NULLs and all)."""
+    columns = ", ".join(f"t.{quote(c)}" for c in table.columns)
+    key = table.partitioning.key_sql()
+    new = f"SELECT {columns}, {key} AS part FROM a_out_{table.name} AS t"
+    old = (f"SELECT {columns}, {key} AS part FROM read_parquet($files, hive_partitioning = false, union_by_name = true) AS t "
+           f"WHERE {_replaced_sql(table)}")
+    return f"SELECT DISTINCT part FROM (({new} EXCEPT ALL {old}) UNION ALL ({old} EXCEPT ALL {new}))"
+
+
+def _replaced_sql(table: Table) -> str:
+    """Whether the stored row t is replaced by this audit's rows."""
     replaced = []
     if table.restart is not None:
         point = "q_day" if table.schema.field(table.restart).type == pa.date32() else "q"
@@ -120,11 +159,7 @@ def _kept_sql(table: Table) -> str:
     if table.key:
         match = " AND ".join(f"n.{quote(c)} = t.{quote(c)}" for c in table.key)
         replaced.append(f"EXISTS (SELECT 1 FROM a_out_{table.name} AS n WHERE {match})")
-    columns = ", ".join(f"t.{quote(c)}" for c in table.columns)
-    return (
-        f"SELECT {columns} FROM read_parquet($kept_files, hive_partitioning = false, union_by_name = true) AS t "
-        f"WHERE NOT ({' OR '.join(replaced) or 'false'})"
-    )
+    return " OR ".join(replaced) or "false"
 
 
 def _write_sql(table: Table, with_kept: bool) -> str:
@@ -135,6 +170,7 @@ def _write_sql(table: Table, with_kept: bool) -> str:
         rows += f" UNION ALL {_kept_sql(table)}"
     order = ", ".join(quote(c) for c in table.order)
     return (
-        f"COPY (SELECT *, {table.partitioning.key_sql()} AS part FROM ({rows}) ORDER BY {order}) "
+        f"COPY (SELECT * FROM (SELECT *, {table.partitioning.key_sql()} AS part FROM ({rows})) "
+        f"WHERE NOT list_contains($skip, part) ORDER BY {order}) "
         "TO $dir (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part))"
     )
