@@ -76,7 +76,6 @@ class StagedBatch:
 
     rows: pa.Table | None
     path: Path | None
-    days: list[date]
     rejected: int
     num_rows: int
     #: Per UTC date of its valid events, (offset, length) of their rows.
@@ -89,10 +88,13 @@ class StagedBatch:
         # zero-copy: the table's buffers point into the mapped file
         return pa.ipc.open_file(pa.memory_map(str(self.path))).read_all()
 
+    def run(self, day: date) -> tuple[int, int]:
+        """(offset, length) of DAY's valid events in the batch ((0, 0): none)."""
+        return self.runs.get(day, (0, 0))
+
     def day_rows(self, day: date) -> pa.Table:
         """The batch's valid events of DAY (a slice: no copy)."""
-        offset, length = self.runs.get(day, (0, 0))
-        return self.table().slice(offset, length)
+        return self.table().slice(*self.run(day))
 
 
 _EPOCH = date(1970, 1, 1)
@@ -248,7 +250,7 @@ class StagingSession:
         per_file = _summary(rows)
         rejected = sum(r for _, r, _ in per_file.values())
         rows, runs = by_day(rows)
-        staged = StagedBatch(rows, None, list(runs), rejected, rows.num_rows, runs)
+        staged = StagedBatch(rows, None, rejected, rows.num_rows, runs)
         with self._lock:
             for file_no, (read, rejected_here, unknown) in per_file.items():
                 counts = self._counts.setdefault(file_no, FileCounts())
@@ -279,7 +281,7 @@ class StagingSession:
         """The UTC dates (YYYY-MM-DD) of the valid staged events, each with the staged batches holding some."""
         days: dict[date, list[int]] = {}
         for no, staged in enumerate(self.batches):
-            for day in staged.days:
+            for day in staged.runs:
                 days.setdefault(day, []).append(no)
         return {day.isoformat(): nos for day, nos in sorted(days.items())}
 
@@ -289,7 +291,7 @@ class StagingSession:
 
     def day_size(self, nos: list[int], day: date) -> int:
         """How many valid staged events of DAY batches NOS hold."""
-        return sum(self.batches[no].runs.get(day, (0, 0))[1] for no in nos)
+        return sum(self.batches[no].run(day)[1] for no in nos)
 
     def staged_reader(self, nos: list[int], day: date | None = None) -> pa.RecordBatchReader:
         """The staged rows of batches NOS (only DAY's valid events, when given), streamed: a spilled
@@ -300,7 +302,7 @@ class StagingSession:
         def pieces() -> Iterator[pa.RecordBatch]:
             for no in nos:
                 staged = self.batches[no]
-                offset, length = (0, staged.num_rows) if day is None else staged.runs.get(day, (0, 0))
+                offset, length = (0, staged.num_rows) if day is None else staged.run(day)
                 if staged.rows is not None:
                     yield from staged.rows.slice(offset, length).to_batches()
                     continue
