@@ -32,10 +32,13 @@ from auditor.warehouse import Transaction
 @dataclass(frozen=True)
 class Cuts:
     """The earliest restart instant's UTC date and the earliest restart day of the re-audited
-    instances: stored partitions from there on may hold rows the audit recomputes."""
+    instances: stored partitions from there on may hold rows the audit recomputes. Those that end
+    before ``far_before`` hold only rows of instances that restarted further back than the new
+    data (a service that never pauses): those may come out of the audit unchanged."""
 
     utc_date: date
     local_day: date
+    far_before: date
 
 
 def replace_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Path, cuts: Cuts | None) -> dict[str, list[Path]]:
@@ -53,7 +56,7 @@ def replace_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Pa
             unchanged: set[str] = set()
         else:
             touched = _touched(con, table, stored, cuts)
-            unchanged = _unchanged(con, table, {key: stored[key] for key in touched if key in stored})
+            unchanged = _unchanged(con, table, stored, touched, cuts.far_before)
             touched -= unchanged
             for key in touched:
                 tx.remove(table.name, key)
@@ -64,15 +67,18 @@ def replace_outputs(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: Pa
     return replaced
 
 
-def _unchanged(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, Path]) -> set[str]:
-    """The STORED partitions whose replaced rows the audit recomputed exactly as they were (every day
-    before the new data of an instance restarted far back): they stay as they are, unwritten."""
-    if not stored:
-        return set()
-    files = [str(path) for path in stored.values()]
-    differing = {part for (part,) in con.execute(_differing_sql(table), {"files": files}).fetchall()}
+def _unchanged(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, Path], touched: set[str],
+               before: date) -> set[str]:
+    """Of the TOUCHED partitions, the stored ones ending BEFORE (see Cuts.far_before) whose replaced rows
+    the audit recomputed exactly as they were: they stay as they are, unwritten. Later ones, which the
+    new data reaches, are not compared: they nearly always differ."""
     part = table.partitioning
-    return {key for key in stored if part.bare(key) not in differing}
+    candidates = {key: stored[key] for key in touched if key in stored and (part.last_day(key) or before) < before}
+    if not candidates:
+        return set()
+    files = [str(path) for path in candidates.values()]
+    differing = {value for (value,) in con.execute(_differing_sql(table), {"files": files}).fetchall()}
+    return {key for key in candidates if part.bare(key) not in differing}
 
 
 def _touched(con: duckdb.DuckDBPyConnection, table: Table, stored: dict[str, Path], cuts: Cuts) -> set[str]:

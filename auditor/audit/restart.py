@@ -88,7 +88,7 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     utc_date, local_day = con.execute(
         "SELECT min(CAST(timezone('UTC', q) AS DATE)), min(q_day) FROM a_restart_points WHERE NOT isinf(q)"
     ).fetchone()
-    return Cuts(utc_date, local_day)
+    return Cuts(utc_date, local_day, (first - _DAY_MARGIN).date())
 
 
 def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
