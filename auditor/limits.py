@@ -38,7 +38,7 @@ LAST_DATE = date(2999, 12, 31)
 #: A report draws and tabulates every day of its period: centuries of days would take
 #: very long and very much memory, even for one instance.
 MAX_REPORT_DAYS = 3660
-#: The most processes `auditor report --jobs` may start (each holds matplotlib: ~100 MB).
+#: The most processes `auditor report --jobs` may start (each a Python process of its own).
 MAX_REPORT_JOBS = 64
 #: The largest number of sessions the plan catalogue and the entitlements may name (a plan's
 #: base_sessions and max_sessions, a row's extra_sessions, and so any seat limit): far above

@@ -113,7 +113,7 @@ def test_a_missing_or_damaged_warehouse_is_an_auditor_error(demo_warehouse: Path
 def test_import_auditor_loads_no_engine(tmp_path: Path) -> None:
     # A notebook's `import auditor` pays for nothing until it opens a warehouse; polars waits for table().
     code = (
-        "import sys, auditor; heavy = {'duckdb', 'polars', 'pyarrow', 'matplotlib', 'numpy'} & set(sys.modules);"
+        "import sys, auditor; heavy = {'duckdb', 'polars', 'pyarrow', 'PIL', 'numpy'} & set(sys.modules);"
         "wh = auditor.open(sys.argv[1]); wh.sql('select 1').fetchall(); late = 'polars' in sys.modules;"
         "wh.table('events'); sys.exit(bool(heavy) or late or 'polars' not in sys.modules)"
     )

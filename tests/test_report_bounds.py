@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from matplotlib import image as mpimg
+from PIL import Image
 
 from auditor.audit import run_audit
 from auditor.report import render_reports
@@ -136,7 +136,7 @@ def test_the_recommendation_says_it_follows_the_upper_bound(out):
 
 def _band_pixels(png: Path) -> int:
     """Pixels of the shaded band's colour: USAGE at BAND_ALPHA over white."""
-    rgb = mpimg.imread(png)[..., :3]
+    rgb = np.asarray(Image.open(png).convert("RGB"), dtype=float) / 255
     usage = np.array([int(USAGE[i : i + 2], 16) for i in (1, 3, 5)]) / 255
     band = 1 - BAND_ALPHA * (1 - usage)
     return int((np.abs(rgb - band).max(axis=-1) < 0.03).sum())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib import image as mpimg
+from PIL import Image
 
 from auditor.report import render_reports
 from report_builder import build, standard_data
@@ -33,7 +33,7 @@ def screenshot(page: Path, out: Path, profile: Path) -> np.ndarray:
         ],
         check=True, capture_output=True, timeout=120,
     )
-    return mpimg.imread(out)[:, :, :3]
+    return np.asarray(Image.open(out).convert("RGB"), dtype=float) / 255
 
 
 def content_columns(pixels: np.ndarray) -> tuple[int, int]:

@@ -29,7 +29,7 @@ def demo(out_dir: Path, quiet: bool) -> None:
     re-running rebuilds them.
     """
     chatty = not quiet and sys.stderr.isatty()
-    from auditor.demo import run_demo  # matplotlib loads only when the demo runs
+    from auditor.demo import run_demo  # Pillow loads only when the demo runs
 
     result = run_demo(out_dir, say=(lambda message: click.echo(message, err=True)) if chatty else None)
     click.echo(result.warehouse)

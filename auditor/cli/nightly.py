@@ -67,7 +67,7 @@ def nightly(
     --fail-on-breach, the run found new breaches, or with --fail-on-finding, new
     licence-term findings.
     """
-    from auditor.nightly import run_nightly, summary_line  # matplotlib loads only when a night runs
+    from auditor.nightly import run_nightly, summary_line  # Pillow loads only when a night runs
 
     bounds.window(datetime.now(timezone.utc))  # before the warehouse is created
     result = run_nightly(

@@ -62,7 +62,7 @@ def report(
 
         auditor report --period 2026-10 --eml
     """
-    from auditor.report import render_reports  # matplotlib loads only when reports are made
+    from auditor.report import render_reports  # Pillow loads only when reports are made
 
     wh = Warehouse.open(warehouse)
     # The files it reads stay until the reports are written, whatever a nightly run commits meanwhile.

@@ -208,7 +208,7 @@ def _render(
 
 
 def _workers(asked: int | None, reports: int) -> int:
-    """Processes that render: charts take nearly all the time, and matplotlib is single-threaded.
+    """Processes that render: drawing charts and writing pages is single-threaded Python.
 
     ASKED (``--jobs``) is used as given, but never more processes than reports;
     by default the machine's cores ($AUDITOR_WORKERS lowers it), and one for a
@@ -228,7 +228,7 @@ def _render_pool(processes: int) -> Iterator[ProcessPoolExecutor | None]:
     Workers are forked, and all at once, here, while this process holds no DuckDB
     connection (and so none of its threads): they inherit the loaded modules (no
     second import of the caller's __main__, which spawn and forkserver would run
-    again) and only render - matplotlib, Jinja2, css-inline, files - from the
+    again) and only render - charts, Jinja2, css-inline, files - from the
     contexts they are sent. Where fork is not available, rendering stays here.
     """
     if processes == 1 or "fork" not in multiprocessing.get_all_start_methods():

@@ -1,4 +1,4 @@
-"""The report's charts as PNG files (matplotlib, Agg backend).
+"""The report's charts as PNG files, drawn with Pillow (auditor/report/canvas.py).
 
 PNG because every mail client shows it (attached by Content-ID in the .eml,
 beside the HTML on disk); no SVG and no data: URIs, which Gmail and Outlook drop.
@@ -7,27 +7,19 @@ Each chart is at most 680 px wide, the page's width.
 
 from __future__ import annotations
 
-import threading
+import math
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
 
-import matplotlib
+from PIL import Image, ImageDraw
 
-matplotlib.use("Agg")
-
-import matplotlib.dates as mdates  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
-
-from auditor.report.context import ReportContext  # noqa: E402
-from auditor import timezones  # noqa: E402
+from auditor import timezones
+from auditor.report.canvas import Canvas, Colour, Sample, day_ticks, integer_ticks, mix, rgb
+from auditor.report.context import ReportContext
 
 WIDTH_PX = 680
-DPI = 100
 USAGE = "#1d4ed8"
 LIMIT = "#c81e1e"
 OVER = "#e02424"
@@ -35,8 +27,14 @@ OVER = "#e02424"
 BAND_ALPHA = 0.28
 USAGE_LIGHT = "#a4c0f4"
 OVER_LIGHT = "#f5a3a3"
-_METADATA = {"Software": None}  # no version string: the same data gives the same bytes
+#: The heatmap's colours from no use to its top value, evenly spaced.
+HEAT = ("#f8fafc", "#93c5fd", "#1d4ed8", "#7f1d1d")
+_HEAT_STOPS = [rgb(c) for c in HEAT]
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The plot area's left and right edges in pixels; each chart sets its own top and bottom.
+_LEFT, _RIGHT = 51, 652
+_LIMIT_DASH = (7, 3)
+_LOWS_DOTS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -46,57 +44,6 @@ class Chart:
     alt: str
     width: int
     height: int
-
-
-class _Frame:
-    """One chart's Figure, Agg canvas and Axes, kept for the whole process and redrawn per report.
-
-    Creating a figure, its axes and their ticks took most of a chart's time; a
-    frame keeps them (and the canvas's renderer, so text metrics stay cached)
-    and each chart removes the previous report's data artists before drawing
-    its own. Axis limits, locators and formatters are set by every chart, so
-    nothing of one report reaches the next: the PNG bytes are those of a fresh
-    figure (checked against the golden reports' charts).
-    """
-
-    def __init__(self, height_px: int) -> None:
-        self.figure = Figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI)
-        FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_subplot()
-        for side in ("top", "right"):
-            self.ax.spines[side].set_visible(False)
-        self.ax.tick_params(labelsize=8)
-
-    def clear_data(self) -> None:
-        """Remove what the previous chart drew on the axes (lines, bars, bands, markers, legend)."""
-        ax = self.ax
-        for container in list(ax.containers):
-            container.remove()
-        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
-            artist.remove()
-        if ax.legend_ is not None:
-            ax.legend_.remove()
-
-
-_F = TypeVar("_F", bound=_Frame)
-#: The frames of this process, by chart (see _Frame); each worker process builds its own.
-_FRAMES: dict[str, _Frame] = {}
-_FRAMES_LOCK = threading.RLock()
-
-
-def _frame(name: str, height_px: int, kind: type[_F]) -> _F:
-    """This process's frame for chart NAME, cleared of the previous chart's data."""
-    frame = _FRAMES.get(name)
-    if not isinstance(frame, kind):
-        frame = _FRAMES[name] = kind(height_px)
-    frame.clear_data()
-    return frame
-
-
-def _save(fig: Figure, path: Path, bottom: float = 0.13, top: float = 0.95) -> None:
-    # Fixed margins instead of tight_layout: a quarter of each chart's time went there.
-    fig.subplots_adjust(left=0.075, right=0.96, bottom=bottom, top=top)
-    fig.savefig(path, format="png", dpi=DPI, metadata=_METADATA)
 
 
 def _usage_line(report: ReportContext) -> tuple[list[datetime], list[int], list[int]]:
@@ -133,131 +80,190 @@ def _limit_line(report: ReportContext) -> tuple[list[datetime], list[float]]:
         end = f.period_end if span.valid_to_ts is None else min(span.valid_to_ts, f.period_end)
         if start > cursor:
             xs.append(cursor)
-            ys.append(np.nan)
+            ys.append(math.nan)
         xs.append(start)
         ys.append(span.seat_limit)
         cursor = end
     xs += [cursor, f.period_end]
-    ys += [np.nan if cursor < f.period_end else (ys[-1] if ys else np.nan)] * 2
+    ys += [math.nan if cursor < f.period_end else (ys[-1] if ys else math.nan)] * 2
     return xs, ys
 
 
+def _time_ticks(report: ReportContext) -> list[tuple[float, str]]:
+    """Where to mark the seats chart's time axis (POSIX seconds) and what to write there: local
+    midnights over a period of days, and every few hours within one or two days."""
+    f = report.figures
+    period = f.period
+    if period.days > 2:
+        days, fmt = day_ticks(period.first_day, period.end_day)
+        return [(timezones.local_midnight(d, f.timezone).timestamp(), d.strftime(fmt)) for d in days]
+    zone = timezones.zone(f.timezone)
+    hours = (f.period_end - f.period_start) // timedelta(hours=1)
+    step = next(s for s in (1, 2, 3, 4, 6, 12) if hours // s + 1 <= 9)
+    ticks = []
+    for k in range(hours // step + 1):
+        local = (f.period_start + timedelta(hours=k * step)).astimezone(zone)
+        ticks.append((local.timestamp(), local.strftime("%d %b" if (local.hour, local.minute) == (0, 0) else "%H:%M")))
+    return ticks
+
+
+def _line_sample(colour: Colour, width: int = 1, dash: tuple[int, int] | None = None) -> Sample:
+    def sample(canvas: Canvas, x: int, y: int) -> None:
+        canvas.line([(x, y + 5), (x + 20, y + 5)], colour, width, dash)
+
+    return sample
+
+
 def seats_chart(report: ReportContext, path: Path) -> Chart:
-    """Concurrent seats over the period as a step line, the seat limit as a line.
+    """Concurrent seats over the period as a step line, the seat limit as a dashed line.
 
     Where polls leave the seats in use between two bounds, the band between them is shaded and
-    both edges are drawn; a log's bounds are equal, and its chart is the plain line.
+    the lower bound dotted; a log's bounds are equal, and its chart is the plain line.
     """
     f = report.figures
-    zone = timezones.zone(f.timezone)
-    xs, ys, lows = _usage_line(report)
-    lx, ly = _limit_line(report)
     height = 220
-    frame = _frame("seats", height, _Frame)
-    fig, ax = frame.figure, frame.ax
-    if lows != ys:
-        ax.fill_between(xs, lows, ys, step="post", color=USAGE, alpha=BAND_ALPHA, linewidth=0, label="may have been in use")
-        ax.step(xs, ys, where="post", color=USAGE, linewidth=1.0, label="at most")
-        ax.step(xs, lows, where="post", color=USAGE, linewidth=0.6, linestyle=":", label="at least")
-    else:
-        ax.step(xs, ys, where="post", color=USAGE, linewidth=1.0, label="sessions in use")
-    if f.limits:
-        ax.step(lx, ly, where="post", color=LIMIT, linewidth=1.4, linestyle="--", label="seat limit")
-    ax.set_xlim(f.period_start, f.period_end)
+    canvas = Canvas(WIDTH_PX, height, (_LEFT, 26, _RIGHT, 191))
     top = max([f.peak_seats, *(span.seat_limit for span in f.limits), 1])
-    ax.set_ylim(0, top + 1)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=zone, maxticks=10))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=zone))
-    ax.set_ylabel("sessions", fontsize=8)
+    canvas.scales((f.period_start.timestamp(), f.period_end.timestamp()), (0, top + 1))
+    xs, ys, lows = _usage_line(report)
+    seconds = [x.timestamp() for x in xs]
+    usage, band = rgb(USAGE), mix(USAGE, BAND_ALPHA)
+    legend: list[tuple[Sample, str]] = []
+    if lows != ys:
+        for i in range(len(seconds) - 1):
+            canvas.box(seconds[i], seconds[i + 1], lows[i], ys[i], band)
+        for run in canvas.step_points(seconds, lows):
+            canvas.line(run, usage, dash=_LOWS_DOTS)
+        legend += [(lambda c, x, y: c.draw.rectangle((x, y + 1, x + 20, y + 9), fill=band), "may have been in use"),
+                   (_line_sample(usage), "at most"), (_line_sample(usage, dash=_LOWS_DOTS), "at least")]
+    else:
+        legend.append((_line_sample(usage), "sessions in use"))
+    for run in canvas.step_points(seconds, ys):
+        canvas.line(run, usage)
+    if f.limits:
+        lx, ly = _limit_line(report)
+        for run in canvas.step_points([x.timestamp() for x in lx], ly):
+            canvas.line(run, rgb(LIMIT), 2, _LIMIT_DASH)
+        legend.append((_line_sample(rgb(LIMIT), 2, _LIMIT_DASH), "seat limit"))
+    canvas.spines()
+    canvas.x_ticks([(canvas.x(x), label) for x, label in _time_ticks(report)])
+    canvas.y_ticks([(canvas.y(v), str(v)) for v in integer_ticks(top + 1)])
+    canvas.y_label("sessions")
     # Above the plot, where no peak can hide under it.
-    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncol=4, borderaxespad=0.1)
-    _save(fig, path, top=0.88)
+    canvas.legend(legend, _LEFT, 4)
+    canvas.save(path)
     limit_words = "no seat limit" if f.seat_limit is None else f"a seat limit of {f.seat_limit}"
     peak = f"between {f.peak_seats_min} and {f.peak_seats}" if f.peak_seats_min < f.peak_seats else f"{f.peak_seats}"
     return Chart("seats", path, f"Concurrent sessions in use over {f.period.title}: peak {peak}, {limit_words}.", WIDTH_PX, height)
 
 
 def daily_chart(report: ReportContext, path: Path) -> Chart:
-    """Each local day's peak as a bar, red above the limit; the limit as a step line."""
+    """Each local day's peak as a bar, red above the limit; the limit as a dashed step line."""
     f = report.figures
-    # Bars centred on local noon, so that each covers its own day on a datetime axis.
-    zone = timezones.zone(f.timezone)
-    days = [datetime.combine(d.day, time(12)) for d in report.days]
-    peaks = [d.peak_seats for d in report.days]
-    colours = [OVER if d.seat_limit is not None and d.peak_seats > d.seat_limit else USAGE for d in report.days]
+    period = f.period
     height = 200
-    frame = _frame("daily", height, _Frame)
-    fig, ax = frame.figure, frame.ax
-    if any(d.peak_seats_min < d.peak_seats for d in report.days):
-        # Polled: the most that may have been in use light, the fewest solid over it.
-        lows = [d.peak_seats_min for d in report.days]
-        light = [OVER_LIGHT if c == OVER else USAGE_LIGHT for c in colours]
-        solid = [OVER if d.seat_limit is not None and d.peak_seats_min > d.seat_limit else USAGE for d in report.days]
-        ax.bar(days, peaks, color=light, width=0.8)
-        ax.bar(days, lows, color=solid, width=0.8)
-    elif days:
-        ax.bar(days, peaks, color=colours, width=0.8)
-    # daily_usage has rows only for days with use: the limit comes from the entitlements, in local wall time.
-    lx, ly = _limit_line(report)
-    if f.limits:
-        ax.step([x.astimezone(zone).replace(tzinfo=None) for x in lx], ly, where="post", color=LIMIT, linewidth=1.4, linestyle="--")
+    canvas = Canvas(WIDTH_PX, height, (_LEFT, 10, _RIGHT, 174))
+    peaks = [d.peak_seats for d in report.days]
     limits = [span.seat_limit for span in f.limits]
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
-    ax.set_xlim(datetime.combine(f.period.first_day, time(0)), datetime.combine(f.period.end_day, time(0)))
-    ax.set_ylim(0, max([*peaks, *limits, 1]) + 1)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.set_ylabel("daily peak", fontsize=8)
-    _save(fig, path)
-    over = sum(1 for c in colours if c == OVER)
-    return Chart("daily", path, f"Daily peak of concurrent sessions: {over} of {len(days)} active days above the limit.", WIDTH_PX, height)
+    canvas.scales((0, period.days), (0, max([*peaks, *limits, 1]) + 1))
+    over = [d.seat_limit is not None and d.peak_seats > d.seat_limit for d in report.days]
+    polled = any(d.peak_seats_min < d.peak_seats for d in report.days)
+    for d, is_over in zip(report.days, over):
+        x = (d.day - period.first_day).days
+        if polled:
+            # The most that may have been in use light, the fewest solid over it.
+            canvas.box(x + 0.1, x + 0.9, 0, d.peak_seats, rgb(OVER_LIGHT if is_over else USAGE_LIGHT))
+            solid = d.seat_limit is not None and d.peak_seats_min > d.seat_limit
+            canvas.box(x + 0.1, x + 0.9, 0, d.peak_seats_min, rgb(OVER if solid else USAGE))
+        else:
+            canvas.box(x + 0.1, x + 0.9, 0, d.peak_seats, rgb(OVER if is_over else USAGE))
+    if f.limits:
+        # daily_usage has rows only for days with use: the limit comes from the entitlements, in local wall time.
+        zone = timezones.zone(f.timezone)
+        midnight = datetime.combine(period.first_day, time(0))
+        lx, ly = _limit_line(report)
+        days = [(x.astimezone(zone).replace(tzinfo=None) - midnight) / timedelta(days=1) for x in lx]
+        for run in canvas.step_points(days, ly):
+            canvas.line(run, rgb(LIMIT), 2, _LIMIT_DASH)
+    canvas.spines()
+    ticks, fmt = day_ticks(period.first_day, period.end_day)
+    canvas.x_ticks([(canvas.x((d - period.first_day).days), d.strftime(fmt)) for d in ticks])
+    canvas.y_ticks([(canvas.y(v), str(v)) for v in integer_ticks(canvas.y.hi)])
+    canvas.y_label("daily peak")
+    canvas.save(path)
+    return Chart("daily", path, f"Daily peak of concurrent sessions: {sum(over)} of {len(report.days)} active days above the limit.",
+                 WIDTH_PX, height)
 
 
-class _HeatmapFrame(_Frame):
-    """The heatmap's frame: its image and colour bar stay too; a chart sets their data and scale."""
+def heat_colour(share: float) -> Colour:
+    """The heatmap's colour for SHARE of its top value (0 to 1), linear between the HEAT colours."""
+    position = min(max(share, 0.0), 1.0) * (len(_HEAT_STOPS) - 1)
+    i = min(int(position), len(_HEAT_STOPS) - 2)
+    t = position - i
+    return tuple(round(a + t * (b - a)) for a, b in zip(_HEAT_STOPS[i], _HEAT_STOPS[i + 1]))  # type: ignore[return-value]
 
-    def __init__(self, height_px: int) -> None:
-        super().__init__(height_px)
-        cmap = LinearSegmentedColormap.from_list("seats", ["#f8fafc", "#93c5fd", "#1d4ed8", "#7f1d1d"])
-        self.image = self.ax.imshow(np.zeros((7, 24)), aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-        self.ax.set_yticks(range(7), _WEEKDAYS)
-        self.ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-        bar = self.figure.colorbar(self.image, ax=self.ax, pad=0.01, fraction=0.04)
-        bar.ax.tick_params(labelsize=7)
+
+@lru_cache(maxsize=1)
+def _cross() -> Image.Image:
+    """A 7 px cross as a mask, drawn four times larger and scaled down so that its strokes are smooth."""
+    big = Image.new("L", (28, 28), 0)
+    pen = ImageDraw.Draw(big)
+    pen.line([(2, 2), (25, 25)], fill=255, width=5)
+    pen.line([(2, 25), (25, 2)], fill=255, width=5)
+    return big.resize((7, 7), Image.Resampling.LANCZOS)
 
 
 def heatmap_chart(report: ReportContext, path: Path) -> Chart:
-    """Peak seats by local weekday and hour of day."""
+    """Peak seats by local weekday and hour of day; a cross marks a cell above the seat limit."""
     f = report.figures
-    grid = np.zeros((7, 24))
+    grid = [[0] * 24 for _ in range(7)]
     for weekday, hour, peak in report.series.heatmap:
-        grid[weekday - 1, hour] = max(grid[weekday - 1, hour], peak)
-    top = max(float(grid.max()), float(f.seat_limit or 0), 1.0)
+        grid[weekday - 1][hour] = max(grid[weekday - 1][hour], peak)
+    busiest_peak = max(max(row) for row in grid)
+    top = max(busiest_peak, f.seat_limit or 0, 1)
     height = 210
-    frame = _frame("heatmap", height, _HeatmapFrame)
-    fig, ax = frame.figure, frame.ax
-    frame.image.set_data(grid)
-    frame.image.set_clim(0, top)  # the colour bar follows (its 'changed' callback)
-    if f.seat_limit is not None:
-        ys, xs = np.nonzero(grid > f.seat_limit)
-        ax.scatter(xs, ys, marker="x", color="white", s=14, linewidths=1.0)
-    ax.set_xlabel(f"hour of day ({f.timezone})", fontsize=8)
-    _save(fig, path, bottom=0.2)
-    busiest = np.unravel_index(int(np.argmax(grid)), grid.shape)
-    alt = "Peak sessions by weekday and hour" + (
-        f": busiest {_WEEKDAYS[busiest[0]]} {busiest[1]:02d}:00 with {int(grid.max())}." if grid.max() > 0 else ": no use."
-    )
+    canvas = Canvas(WIDTH_PX, height, (_LEFT, 10, 612, 168))
+    canvas.scales((0, 24), (7, 0))  # Monday on top
+    cross = _cross()
+    for row in range(7):
+        for hour in range(24):
+            box = (canvas.x(hour), canvas.y(row), canvas.x(hour + 1) - 1, canvas.y(row + 1) - 1)
+            canvas.draw.rectangle(box, fill=heat_colour(grid[row][hour] / top))
+            if f.seat_limit is not None and grid[row][hour] > f.seat_limit:
+                centre = ((box[0] + box[2]) // 2 - 3, (box[1] + box[3]) // 2 - 3)
+                canvas.image.paste((255, 255, 255), (*centre, centre[0] + 7, centre[1] + 7), cross)
+    canvas.spines()
+    canvas.x_ticks([((canvas.x(h) + canvas.x(h + 1)) // 2, f"{h:02d}") for h in range(0, 24, 2)])
+    canvas.y_ticks([((canvas.y(r) + canvas.y(r + 1)) // 2, _WEEKDAYS[r]) for r in range(7)])
+    canvas.text(((_LEFT + 612) // 2, 192), f"hour of day ({f.timezone})", anchor="mt")
+    _colour_bar(canvas, top, left=620, right=631)
+    canvas.save(path)
+    if busiest_peak > 0:
+        row = max(range(7), key=lambda r: (max(grid[r]), -r))
+        hour = grid[row].index(busiest_peak)
+        alt = f"Peak sessions by weekday and hour: busiest {_WEEKDAYS[row]} {hour:02d}:00 with {busiest_peak}."
+    else:
+        alt = "Peak sessions by weekday and hour: no use."
     return Chart("heatmap", path, alt, WIDTH_PX, height)
+
+
+def _colour_bar(canvas: Canvas, top: int, left: int, right: int) -> None:
+    """The heatmap's key: its colours from 0 (bottom) to TOP, with whole-number ticks on the right."""
+    rows = canvas.bottom - canvas.top
+    for k in range(rows + 1):
+        canvas.draw.line([(left, canvas.bottom - k), (right, canvas.bottom - k)], fill=heat_colour(k / rows))
+    for v in integer_ticks(top):
+        py = round(canvas.bottom - v / top * rows)
+        canvas.y_ticks([(py, str(v))], size=10, right=right)
 
 
 def render_charts(report: ReportContext, folder: Path, stem: str) -> dict[str, Chart]:
     """Write the three PNGs as FOLDER/STEM-NAME.png."""
-    with _FRAMES_LOCK:  # one report at a time on this process's frames, whatever thread calls
-        return {
-            c.name: c
-            for c in (
-                seats_chart(report, folder / f"{stem}-seats.png"),
-                daily_chart(report, folder / f"{stem}-daily.png"),
-                heatmap_chart(report, folder / f"{stem}-heatmap.png"),
-            )
-        }
+    return {
+        c.name: c
+        for c in (
+            seats_chart(report, folder / f"{stem}-seats.png"),
+            daily_chart(report, folder / f"{stem}-daily.png"),
+            heatmap_chart(report, folder / f"{stem}-heatmap.png"),
+        )
+    }
