@@ -6,6 +6,7 @@ ticks are ink left of it), so these tests hold the drawing to the data, not to a
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from PIL import Image
 
 import auditor.report.batch as batch
 from auditor.report import charts, render_reports
-from auditor.report.canvas import INK, _dashes, day_ticks, integer_ticks, rgb
+from auditor.report.canvas import INK, Canvas, _dashes, day_ticks, integer_ticks, rgb
 from auditor.report.context import ReportContext
 from report_builder import Data, build, polled_data, standard_data
 
@@ -213,3 +214,24 @@ def test_a_dashed_line_keeps_its_rhythm_around_corners():
     assert _dashes([(0, 0), (6, 0), (6, 6)], (3, 2)) == [[(0, 0), (2, 0)], [(5, 0), (6, 0), (6, 1)], [(6, 4), (6, 6)]]
     # A dotted line's dots are single pixels.
     assert _dashes([(0, 0), (0, 4)], (1, 2)) == [[(0, 0)], [(0, 3)]]
+
+
+def _plain_step_points(canvas: Canvas, xs: list[float], ys: list[float]) -> list[list[tuple[int, int]]]:
+    """Canvas.step_points the obvious way: point by point, a NaN ending a run, repeats dropped."""
+    runs: list[list[tuple[int, int]]] = [[]]
+    for i, y in enumerate(ys):
+        if math.isnan(y):
+            runs.append([])
+            continue
+        runs[-1].append((canvas.x(xs[i]), canvas.y(y)))
+        if i + 1 < len(xs):
+            runs[-1].append((canvas.x(xs[i + 1]), canvas.y(y)))
+    return [[p for k, p in enumerate(run) if k == 0 or p != run[k - 1]] for run in runs if run]
+
+
+@given(st.lists(st.tuples(st.floats(-10, 110), st.one_of(st.just(math.nan), st.integers(-1, 11).map(float))), min_size=1, max_size=12))
+def test_step_points_equal_the_plain_point_by_point_line(points: list[tuple[float, float]]):
+    canvas = Canvas(680, 220, (51, 26, 652, 191))
+    canvas.scales((0, 100), (0, 10))
+    xs, ys = [x for x, _ in sorted(points)], [y for _, y in sorted(points, key=lambda p: p[0])]
+    assert canvas.step_points(xs, ys) == _plain_step_points(canvas, xs, ys)

@@ -29,7 +29,6 @@ USAGE_LIGHT = "#a4c0f4"
 OVER_LIGHT = "#f5a3a3"
 #: The heatmap's colours from no use to its top value, evenly spaced.
 HEAT = ("#f8fafc", "#93c5fd", "#1d4ed8", "#7f1d1d")
-_HEAT_STOPS = [rgb(c) for c in HEAT]
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: The plot area's left and right edges in pixels; each chart sets its own top and bottom.
 _LEFT, _RIGHT = 51, 652
@@ -196,11 +195,22 @@ def daily_chart(report: ReportContext, path: Path) -> Chart:
 
 
 def heat_colour(share: float) -> Colour:
-    """The heatmap's colour for SHARE of its top value (0 to 1), linear between the HEAT colours."""
-    position = min(max(share, 0.0), 1.0) * (len(_HEAT_STOPS) - 1)
-    i = min(int(position), len(_HEAT_STOPS) - 2)
-    t = position - i
-    return tuple(round(a + t * (b - a)) for a, b in zip(_HEAT_STOPS[i], _HEAT_STOPS[i + 1]))  # type: ignore[return-value]
+    """The heatmap's colour for SHARE of its top value (0 to 1): one of 256 steps, linear between the HEAT colours."""
+    return _HEAT_TABLE[round(min(max(share, 0.0), 1.0) * 255)]
+
+
+def _heat_table() -> list[Colour]:
+    stops = [rgb(c) for c in HEAT]
+    table = []
+    for k in range(256):
+        position = k / 255 * (len(stops) - 1)
+        i = min(int(position), len(stops) - 2)
+        t = position - i
+        table.append(tuple(round(a + t * (b - a)) for a, b in zip(stops[i], stops[i + 1])))
+    return table  # type: ignore[return-value]
+
+
+_HEAT_TABLE = _heat_table()
 
 
 @lru_cache(maxsize=1)
@@ -225,16 +235,17 @@ def heatmap_chart(report: ReportContext, path: Path) -> Chart:
     canvas = Canvas(WIDTH_PX, height, (_LEFT, 10, 612, 168))
     canvas.scales((0, 24), (7, 0))  # Monday on top
     cross = _cross()
+    columns, rows = [canvas.x(h) for h in range(25)], [canvas.y(r) for r in range(8)]
     for row in range(7):
         for hour in range(24):
-            box = (canvas.x(hour), canvas.y(row), canvas.x(hour + 1) - 1, canvas.y(row + 1) - 1)
+            box = (columns[hour], rows[row], columns[hour + 1] - 1, rows[row + 1] - 1)
             canvas.draw.rectangle(box, fill=heat_colour(grid[row][hour] / top))
             if f.seat_limit is not None and grid[row][hour] > f.seat_limit:
                 centre = ((box[0] + box[2]) // 2 - 3, (box[1] + box[3]) // 2 - 3)
                 canvas.image.paste((255, 255, 255), (*centre, centre[0] + 7, centre[1] + 7), cross)
     canvas.spines()
-    canvas.x_ticks([((canvas.x(h) + canvas.x(h + 1)) // 2, f"{h:02d}") for h in range(0, 24, 2)])
-    canvas.y_ticks([((canvas.y(r) + canvas.y(r + 1)) // 2, _WEEKDAYS[r]) for r in range(7)])
+    canvas.x_ticks([((columns[h] + columns[h + 1]) // 2, f"{h:02d}") for h in range(0, 24, 2)])
+    canvas.y_ticks([((rows[r] + rows[r + 1]) // 2, _WEEKDAYS[r]) for r in range(7)])
     canvas.text(((_LEFT + 612) // 2, 192), f"hour of day ({f.timezone})", anchor="mt")
     _colour_bar(canvas, top, left=620, right=631)
     canvas.save(path)
