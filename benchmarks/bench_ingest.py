@@ -120,7 +120,7 @@ def _inputs(workdir: Path, shape: str, size: int) -> tuple[Path, int]:
 
 
 def _run(code: str, *args: str) -> dict:
-    child = subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True)
+    child = subprocess.run([sys.executable, "-P", "-c", code, *args], check=False, capture_output=True, text=True)
     if child.returncode != 0:
         sys.exit(f"benchmark child failed:\n{child.stderr}")
     return json.loads(child.stdout.strip().splitlines()[-1])

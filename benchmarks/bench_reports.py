@@ -13,8 +13,8 @@ more on 2 cores, peak RSS flat in the fleet's size.
     /work/venv/bin/python benchmarks/bench_reports.py --instances 100 --jobs 2 # a quick look
     PYTHONPATH=/work/main /work/venv/bin/python benchmarks/bench_reports.py    # another tree's auditor (before/after)
 
-The command is `python -m auditor` of this interpreter, so PYTHONPATH picks the
-tree. A tree without `report --jobs` (before issue 13) gets the same number of
+The command is `python -P -m auditor` of this interpreter, so PYTHONPATH picks the
+tree (-P: not the current directory, which `-m` would put first). A tree without `report --jobs` (before issue 13) gets the same number of
 processes through $AUDITOR_WORKERS. Figures on a busy machine mean little: look
 at the load.
 """
@@ -40,7 +40,7 @@ PERIOD = "2026-10"
 
 
 def auditor(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "auditor", *map(str, args)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-P", "-m", "auditor", *map(str, args)], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"auditor {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
@@ -74,7 +74,7 @@ def has_jobs_option() -> bool:
 def timed_report(wh: Path, out: Path, jobs: int, jobs_option: bool) -> dict[str, float]:
     """One `auditor report` run: wall and CPU seconds (its workers included), peak RSS of its largest process."""
     shutil.rmtree(out, ignore_errors=True)
-    args = [sys.executable, "-m", "auditor", "report", "-q", "-w", str(wh), "-o", str(out), "--period", PERIOD, "--eml"]
+    args = [sys.executable, "-P", "-m", "auditor", "report", "-q", "-w", str(wh), "-o", str(out), "--period", PERIOD, "--eml"]
     if jobs_option:
         args += ["--jobs", str(jobs)]
     env = {**os.environ, "AUDITOR_WORKERS": str(jobs)}
