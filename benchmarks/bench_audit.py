@@ -43,6 +43,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import benchline
 from benchline import bench_line, load
 
 START = date(2026, 10, 1)
@@ -57,19 +58,16 @@ def exe() -> str:
 
 def run_measured(args: list[str], cpu: list[float] | None = None) -> tuple[float, float, str]:
     """Run ARGS and return (wall seconds, its own peak RSS in GB, stdout); its CPU seconds are appended to CPU."""
-    t = time.perf_counter()
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-audit-{os.getpid()}.out"
     with open(out_path, "w") as out, open(os.devnull, "w") as devnull:
-        proc = subprocess.Popen(args, stdout=out, stderr=devnull)
-        _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
+        run = benchline.run_measured(args, stdout=out, stderr=devnull)
     if cpu is not None:
-        cpu.append(usage.ru_utime + usage.ru_stime)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(args)} failed with status {status}")
+        cpu.append(run.cpu_s)
+    if run.exit != 0:
+        sys.exit(f"{' '.join(args)} failed with status {run.exit}")
     text = out_path.read_text()
     out_path.unlink()
-    return wall, usage.ru_maxrss / 1024 / 1024, text
+    return run.wall_s, run.peak_rss_mb / 1024, text
 
 
 def prepare(work: Path, instances: int, days: int, seed: int) -> tuple[Path, Path]:

@@ -9,7 +9,7 @@ runs, with two shapes the generator does not make: ``one-file`` (every line in
 one file, in time order) and ``random`` (the same lines shuffled). Each ingest
 runs in a fresh child process into an empty warehouse; the figure is end to end
 — read, parse, validate, de-duplicate, write, commit — and the peak RSS is the
-child's (getrusage ru_maxrss). Beside it, in the same run and on the same files,
+child's own (VmHWM; not ru_maxrss, which carries the generator's peak into the child). Beside it, in the same run and on the same files,
 the one statement a user would write by hand (``peer``): DuckDB's ``read_json``
 (``read_csv``) → ``DISTINCT`` → ``ORDER BY instance, ts`` → Parquet partitioned
 by date. It validates nothing, keeps no rejects and dedupes only within the run. Imports happen before the clock starts (pandas among
@@ -30,9 +30,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from benchline import bench_line, load
+from benchline import PEAK_RSS, bench_line, load
 
-CHILD = textwrap.dedent(
+CHILD = PEAK_RSS + textwrap.dedent(
     """
     import json, resource, sys, time
     from pathlib import Path
@@ -51,10 +51,10 @@ CHILD = textwrap.dedent(
     cpu_seconds = (done.ru_utime - cpu.ru_utime) + (done.ru_stime - cpu.ru_stime)
     print(json.dumps({"seconds": elapsed, "read": result.read, "accepted": result.accepted,
                       "duplicates": result.duplicates, "rejected": result.rejected, "cpu_seconds": cpu_seconds,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
     """
 )
-PEER = textwrap.dedent(
+PEER = PEAK_RSS + textwrap.dedent(
     """
     import json, resource, sys, time
     import duckdb
@@ -70,7 +70,7 @@ PEER = textwrap.dedent(
     rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": sys.argv[1] + "/*/*.parquet"}).fetchone()[0]
     print(json.dumps({"seconds": elapsed, "read": None, "accepted": rows, "duplicates": None, "rejected": None,
                       "cpu_seconds": (done.ru_utime - cpu.ru_utime) + (done.ru_stime - cpu.ru_stime),
-                      "peak_rss_mb": done.ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
     """
 )
 DAYS = 30

@@ -23,14 +23,14 @@ import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from benchline import bench_line, load
+from benchline import PEAK_RSS, bench_line, load
 
 #: Issue 9's budget: 10 s per 5,000 files, whatever their number (5,000 in 10 s, 50,000 in 100 s).
 SECONDS_PER_FILE = 10 / 5000
 
-INGEST = textwrap.dedent(
+INGEST = PEAK_RSS + textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     from pathlib import Path
     from auditor.ingest import ingest
     from auditor.warehouse import Warehouse
@@ -43,12 +43,12 @@ INGEST = textwrap.dedent(
     result = ingest(wh, [Path(sys.argv[2])])
     elapsed = time.perf_counter() - t
     print(json.dumps({"seconds": elapsed, "files": len(result.files), "accepted": result.accepted,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
     """
 )
-DUCKDB = textwrap.dedent(
+DUCKDB = PEAK_RSS + textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     import duckdb
     con = duckdb.connect()
     t = time.perf_counter()
@@ -57,7 +57,7 @@ DUCKDB = textwrap.dedent(
     elapsed = time.perf_counter() - t
     rows = con.execute("SELECT count(*) FROM read_parquet($out)", {"out": sys.argv[1] + ".parquet"}).fetchone()[0]
     print(json.dumps({"seconds": elapsed, "files": None, "accepted": rows,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
     """
 )
 

@@ -31,7 +31,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from benchline import bench_line, commit, load
+from benchline import bench_line, commit, load, run_measured
 
 HERE = Path(__file__).resolve().parent
 START = date(2026, 10, 1)
@@ -78,17 +78,12 @@ def timed_report(wh: Path, out: Path, jobs: int, jobs_option: bool) -> dict[str,
     if jobs_option:
         args += ["--jobs", str(jobs)]
     env = {**os.environ, "AUDITOR_WORKERS": str(jobs)}
-    t = time.perf_counter()
-    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE)
-    # wait4's usage covers the command and the workers it waited for; ru_maxrss is the largest one's.
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(args)} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    run = run_measured(args, env=env)
+    if run.exit != 0:
+        sys.exit(f"{' '.join(args)} failed ({run.exit})")
     reports = sum(1 for _ in out.glob(f"*/{PERIOD}.html"))
     shutil.rmtree(out, ignore_errors=True)
-    return {"reports": reports, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024}
+    return {"reports": reports, "wall_s": run.wall_s, "cpu_s": run.cpu_s, "peak_rss_mb": run.peak_rss_mb}
 
 
 def main() -> None:

@@ -28,22 +28,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bench_ingest_files import _run  # one child process per run, its figures as JSON
-from benchline import bench_line, load
+from benchline import PEAK_RSS, bench_line, load
 
-#: The child's own peak resident memory (VmHWM: ru_maxrss would carry the generator's peak over exec).
-PEAK_RSS = textwrap.dedent(
+CHILD = PEAK_RSS + textwrap.dedent(
     """
     import resource
-    def peak_rss_mb():
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
     def cpu_s():  # every thread's, user and system: what the run costs, whatever else shares the cores
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
     """
 )
-INGEST = PEAK_RSS + textwrap.dedent(
+INGEST = CHILD + textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
@@ -59,7 +54,7 @@ INGEST = PEAK_RSS + textwrap.dedent(
                       "cpu_s": cpu, "peak_rss_mb": peak_rss_mb()}))
     """
 )
-DUCKDB = PEAK_RSS + textwrap.dedent(
+DUCKDB = CHILD + textwrap.dedent(
     """
     import json, sys, time
     import duckdb

@@ -11,9 +11,55 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+import tempfile
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 PREFIX = "BENCH "
+
+#: Python code for a measured child process: peak_rss_mb() is its own peak resident memory.
+#: Not ru_maxrss: Linux carries the parent's peak into a child over fork and exec, so a child
+#: of a benchmark that generated gigabytes of data in-process would report the generator's peak.
+PEAK_RSS = textwrap.dedent(
+    """
+    def peak_rss_mb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    """
+)
+#: Runs a command and writes its wall and CPU seconds and peak RSS (its workers' included) as JSON.
+#: A fresh, small process between the benchmark and the command, for the reason above.
+_MEASURE = textwrap.dedent(
+    """
+    import json, os, subprocess, sys, time
+    t = time.perf_counter()
+    proc = subprocess.Popen(sys.argv[2:])
+    _, status, usage = os.wait4(proc.pid, 0)
+    with open(sys.argv[1], "w") as out:
+        json.dump({"exit": os.waitstatus_to_exitcode(status), "wall_s": time.perf_counter() - t,
+                   "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024}, out)
+    """
+)
+
+
+@dataclass(frozen=True)
+class Measured:
+    exit: int
+    wall_s: float
+    #: User and system seconds of the command and every process it waited for.
+    cpu_s: float
+    #: The largest of those processes' peak resident memory.
+    peak_rss_mb: float
+
+
+def run_measured(args: list[str], **popen: object) -> Measured:
+    """Run ARGS (stdout, stderr, env, ... as POPEN says) and measure it, whatever this process holds."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as figures:
+        subprocess.run([sys.executable, "-P", "-c", _MEASURE, figures.name, *args], check=False, **popen)  # type: ignore[call-overload]
+        return Measured(**json.loads(Path(figures.name).read_text()))
 
 
 def load() -> str:

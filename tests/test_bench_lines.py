@@ -41,3 +41,17 @@ def test_the_ratio_is_above_one_when_short_of_the_reference_either_way() -> None
 def test_a_line_run_all_cannot_use_is_refused(line: str) -> None:
     with pytest.raises(ValueError):
         benchline.parse_bench_line(line)
+
+
+def test_a_measured_command_reports_its_own_peak_memory_not_the_benchmarks() -> None:
+    # Linux carries a parent's peak RSS into the children it starts (fork, then exec): a
+    # benchmark that generated its data in-process would see the generator's peak as the
+    # command's. Here the caller's peak is raised by 600 MB; the command itself holds 100 MB.
+    ballast = bytearray(600 * 2**20)
+    ballast[:: 4096] = b"x" * len(range(0, len(ballast), 4096))  # touch every page
+    del ballast
+    run = benchline.run_measured([sys.executable, "-c", "x = bytearray(100 * 2**20); x[::4096] = b'y' * len(x[::4096])"])
+    assert run.exit == 0 and run.cpu_s > 0 and run.wall_s > 0
+    assert 100 <= run.peak_rss_mb < 400, run
+    failed = benchline.run_measured([sys.executable, "-c", "raise SystemExit(3)"])
+    assert failed.exit == 3
