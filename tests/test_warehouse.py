@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from auditor.errors import NotAWarehouseError, WarehouseBusyError
-from auditor.tables import REJECTS
-from auditor.warehouse import Warehouse
+from auditor.tables import EVENTS, REJECTS
+from auditor.warehouse import Snapshot, Warehouse, new_connection
 
 
 def _rejects(n: int, run: str = "r1") -> pa.Table:
@@ -170,3 +172,43 @@ def test_a_commit_leaves_only_the_files_its_manifest_names(warehouse_dir: Path) 
     on_disk = {_rel(wh, p) for p in (warehouse_dir / "rejects").rglob("*.parquet")}
     assert on_disk == wh.manifest().referenced() == {_rel(wh, last)}
     assert not superseded.exists() and not (warehouse_dir / "rejects" / "run=r2").exists()
+
+
+
+def _events(rows: list[tuple[str, str]]) -> pa.Table:
+    """One login per (instance, 'YYYY-MM-DD'), at noon UTC, in the events table's schema."""
+    n = len(rows)
+    columns = {f.name: pa.nulls(n, f.type) for f in EVENTS.schema}
+    noon = [datetime.fromisoformat(f"{day}T12:00:00").replace(tzinfo=timezone.utc) for _, day in rows]
+    columns.update(ts=pa.array(noon, EVENTS.schema.field("ts").type), instance=pa.array([i for i, _ in rows]),
+                   event=pa.array(["login"] * n), seats=pa.array([1] * n, pa.int32()), auth_flow=pa.array(["password"] * n))
+    return pa.table(columns).cast(EVENTS.schema)
+
+
+@pytest.mark.parametrize("old_schema", [False, True], ids=["same schema", "older schema"])
+def test_reaching_back_reads_only_the_far_instances_old_rows(tmp_path: Path, old_schema: bool) -> None:
+    # A service that never pauses ('far') restarts far back; 'near' does not. An older ingest
+    # may have written the old partition without a column (here auth_flow): its rows read with
+    # NULL there, all of the old files read whole (the filter cannot bind), as before reaching.
+    wh = Warehouse.open(tmp_path / "wh", create=True)
+    with wh.transaction() as tx:
+        old = _events([("far", "2026-10-01"), ("near", "2026-10-01")])
+        if old_schema:
+            path = tx.new_file("events", "date=2026-10-01")
+            pq.write_table(old.drop_columns(["auth_flow"]), path)
+            tx.put("events", "date=2026-10-01", path)
+        else:
+            tx.write("events", "date=2026-10-01", old)
+        tx.write("events", "date=2026-10-20", _events([("far", "2026-10-20"), ("near", "2026-10-20")]))
+    con = new_connection()
+    Snapshot(wh.root, wh.manifest()).register_reaching(
+        con, "events", "h_events", since=date(2026, 10, 19), back={"far": date(2026, 10, 1), "near": date(2026, 10, 19)}
+    )
+    got = con.execute("SELECT instance, CAST(ts AS DATE), auth_flow FROM h_events ORDER BY ALL").fetchall()
+    recent = [("far", date(2026, 10, 20), "password"), ("near", date(2026, 10, 20), "password")]
+    if old_schema:
+        assert got == [("far", date(2026, 10, 1), None), *recent[:1], ("near", date(2026, 10, 1), None), *recent[1:]]
+    else:
+        assert got == [("far", date(2026, 10, 1), "password"), *recent]
+    # every declared column (in the older files' order when they are read whole: the audit reads them by name)
+    assert sorted(d[0] for d in con.execute("SELECT * FROM h_events").description) == sorted(EVENTS.columns)
