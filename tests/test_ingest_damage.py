@@ -56,16 +56,12 @@ def compressed(lines: list[bytes], compression: str, pieces: int = 1) -> bytes:
 
 def reference_lines(data: bytes, compression: str) -> int:
     """Complete lines a plain one-shot decoder gets from DATA before it stops (members/frames in turn)."""
-    return _reference(data, compression)[0]
+    return reference(data, compression)[0]
 
 
-def decodes_whole(data: bytes, compression: str) -> bool:
-    """Whether DATA is complete members/frames and nothing else: a cut that falls exactly between two
-    of them leaves a valid file, in which no damage can be seen."""
-    return _reference(data, compression)[1]
-
-
-def _reference(data: bytes, compression: str) -> tuple[int, bool]:
+def reference(data: bytes, compression: str) -> tuple[int, bool]:
+    """reference_lines, and whether DATA is complete members/frames and nothing else (a cut that falls
+    exactly between two of them leaves a valid file, in which no damage can be seen)."""
     out = b""
     magic = b"\x1f\x8b" if compression == "gz" else b"\x28\xb5\x2f\xfd"
     whole = False
@@ -157,8 +153,8 @@ def test_read_is_the_complete_lines_before_the_damage_plus_one(
     if damaged == data:
         assert (f.read, f.accepted, f.rejected) == (n, n, 0)
         return
-    expected = reference_lines(damaged, compression)
-    if decodes_whole(damaged, compression):  # cut exactly after a member/frame: a valid, shorter file
+    expected, whole = reference(damaged, compression)
+    if whole:  # cut exactly after a member/frame: a valid, shorter file
         assert (f.read, f.accepted, f.rejected) == (expected, expected, 0)
         return
     assert (f.read, f.accepted, f.rejected) == (expected + 1, expected, 1)

@@ -238,7 +238,4 @@ def _lettering(words: str, size: int, anchor: str) -> tuple[Image.Image, Point]:
 @lru_cache(maxsize=64)
 def _upright(words: str, size: int) -> Image.Image:
     """WORDS as a mask, turned to read upwards."""
-    left, top, right, bottom = font(size).getbbox(words)
-    mask = Image.new("L", (right - left + 2, bottom - top + 2), 0)
-    ImageDraw.Draw(mask).text((1 - left, 1 - top), words, fill=255, font=font(size))
-    return mask.transpose(Image.Transpose.ROTATE_90)
+    return _lettering(words, size, "la")[0].transpose(Image.Transpose.ROTATE_90)

@@ -263,9 +263,7 @@ def _colour_bar(canvas: Canvas, top: int, left: int, right: int) -> None:
     rows = canvas.bottom - canvas.top
     for k in range(rows + 1):
         canvas.draw.line([(left, canvas.bottom - k), (right, canvas.bottom - k)], fill=heat_colour(k / rows))
-    for v in integer_ticks(top):
-        py = round(canvas.bottom - v / top * rows)
-        canvas.y_ticks([(py, str(v))], size=10, right=right)
+    canvas.y_ticks([(round(canvas.bottom - v / top * rows), str(v)) for v in integer_ticks(top)], size=10, right=right)
 
 
 def render_charts(report: ReportContext, folder: Path, stem: str) -> dict[str, Chart]:
