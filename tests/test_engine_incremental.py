@@ -180,11 +180,12 @@ def test_incremental_polls_equal_full(tmp_path_factory, case) -> None:
     check_incremental_equals_full(tmp_path_factory.mktemp("incp"), [], ents, chunks, add=add_mixed)
 
 
-def test_a_service_that_never_pauses_is_found_in_a_few_statements(tmp_path, monkeypatch) -> None:
+def test_a_service_that_never_pauses_restarts_at_its_last_segment(tmp_path, monkeypatch) -> None:
     # A client_credentials service polling every 5 minutes, day and night: its one-hour
-    # segments follow each other back to back, so no instant of its history is quiet and
-    # every night must restart it from its first event. Another instance has ordinary sessions:
-    # from the fourth night on, its days before the last two are not even read (only svc's are).
+    # segments follow each other back to back, so no instant of its history is quiet. Each night
+    # it restarts at the start of its last stored segment (the splice, audit/covering), not at its
+    # first event: no partition before the new data is recomputed, and its one usage step, from
+    # its first request on, is carried across every night.
     t0 = datetime(2026, 10, 5, tzinfo=timezone.utc)
     DAYS = 6  # noqa: N806
     events = [{"ts": t0 + timedelta(minutes=5 * i), "instance": "svc", "event": "request", "session_id": "sync",
@@ -196,20 +197,82 @@ def test_a_service_that_never_pauses_is_found_in_a_few_statements(tmp_path, monk
                            "session_id": f"a{day}", "seats": 1, "user": "ann"})
     ents = [("acme", date(2026, 10, 1), None, "Europe/Sofia", 0), ("svc", date(2026, 10, 1), None, "UTC", 0)]
     nights = [[e for e in events if e["ts"].date() == (t0 + timedelta(days=d)).date()] for d in range(DAYS)]
-    statements: list[str] = []
-    original = restart.run_query
-    monkeypatch.setattr(restart, "run_query", lambda con, name, *a: statements.append(name) or original(con, name, *a))
-    unchanged: list[tuple[str, set[str]]] = []
+    points: list[dict[str, datetime]] = []
+    register = restart.register_history
+
+    def spy(con, *args):
+        cuts = register(con, *args)
+        points.append(dict(con.execute("SELECT instance, q FROM a_restart_points WHERE NOT isinf(q)").fetchall()))
+        return cuts
+
+    monkeypatch.setattr(restart, "register_history", spy)
+    compared: list[tuple[str, set[str]]] = []
     compare = outputs._unchanged
-    monkeypatch.setattr(outputs, "_unchanged", lambda con, table, *args: unchanged.append(
+    monkeypatch.setattr(outputs, "_unchanged", lambda con, table, *args: compared.append(
         (table.name, found := compare(con, table, *args))) or found)
     check_incremental_equals_full(tmp_path, events, ents, nights)
-    # svc's days before the new data (and its margin) are recomputed as they were: left unwritten
-    last_night = [keys for name, keys in unchanged if name == "sessions"][-1]
-    assert {"date=2026-10-05", "date=2026-10-06"} <= last_night
-    # Five nights, each restarting svc at its first event: a few statements each, not one
-    # per segment chained before the new data (some 110 on the last night).
-    assert statements.count("audit/covering") <= 3 * DAYS
+    assert [p["svc"] for p in points] == [t0 + timedelta(days=d, hours=-1) for d in range(1, DAYS)]
+    assert not any(found for _, found in compared)
+    steps = snapshot(Warehouse(tmp_path / "wh"))["usage_steps"]
+    assert [(s["step_start"], s["step_end"]) for s in steps if s["instance"] == "svc"] == [
+        (t0, t0 + timedelta(days=DAYS))]  # the last segment's absolute expiry
+
+
+def test_a_breach_across_the_splice_is_recomputed_from_its_start(tmp_path) -> None:
+    # A service holding 2 seats against a limit of 1, never pausing: one breach from its first
+    # request on, whose peak (3 seats, while ann works on the first day) lies nights before the
+    # restart point. Each night joins the stored breach to the new steps: one row, peak kept.
+    t0 = datetime(2026, 10, 5, tzinfo=timezone.utc)
+    events = [{"ts": t0 + timedelta(minutes=5 * i), "instance": "svc", "event": "request", "session_id": "sync",
+               "seats": 2, "user": "robot", "user_type": "INT", "auth_flow": "client_credentials"}
+              for i in range(12 * 24 * 3)]
+    events += [{"ts": t0 + timedelta(hours=h), "instance": "svc", "event": kind, "session_id": "ann", "seats": 1,
+                "user": "ann"} for h, kind in ((2, "login"), (3, "logout"))]
+    nights = [[e for e in events if e["ts"].date() == (t0 + timedelta(days=d)).date()] for d in range(3)]
+    check_incremental_equals_full(tmp_path, events, [("svc", date(2026, 10, 1), None, "UTC", 0)], nights)
+    (breach,) = snapshot(Warehouse(tmp_path / "wh"))["breaches"]
+    assert (breach["breach_start"], breach["breach_end"]) == (t0, t0 + timedelta(days=3))
+    assert (breach["peak_seats"], breach["peak_at"]) == (3, t0 + timedelta(hours=2))
+
+
+@st.composite
+def service_split(draw):
+    """A service that never pauses (a request every few minutes: one-hour segments back to back), at,
+    under or over its seat limit, with people's sessions on the same instance; cut into nights at any
+    instants, the people's events sometimes arriving late, the service's seats sometimes changing."""
+    t0 = datetime(2026, 10, 5, 20, tzinfo=timezone.utc)
+    every = draw(st.integers(1, 19))  # minutes between requests: always within the idle timeout
+    hours = draw(st.integers(3, 30))
+    seats = draw(st.integers(1, 3))
+    service = [{"ts": t0 + timedelta(minutes=every * i), "instance": "svc", "event": "request", "session_id": "sync",
+                "seats": seats, "user": "robot", "user_type": "INT", "auth_flow": "client_credentials"}
+               for i in range(hours * 60 // every)]
+    if draw(st.booleans()):
+        service[-1]["seats"] = seats + 1  # a new event that changes the session: restart at its first
+    people = []
+    for k in range(draw(st.integers(0, 4))):
+        start = draw(st.integers(0, hours * 60))
+        length = draw(st.integers(1, 90))
+        kinds = [("login", 0), ("request", length // 2)] + ([("logout", length)] if draw(st.booleans()) else [])
+        people += [{"ts": t0 + timedelta(minutes=start + m), "instance": "svc", "event": kind, "session_id": f"p{k}",
+                    "seats": draw(st.integers(1, 2)), "user": f"user{k}"} for kind, m in kinds]
+    tz = draw(st.sampled_from(["UTC", "Europe/Sofia", "America/New_York"]))
+    ents = [("svc", date(2026, 10, 1), None, tz, draw(st.integers(0, 2)))]
+    n = draw(st.integers(2, 4))
+    ordered = sorted(service + people, key=lambda e: e["ts"])
+    cuts = sorted(draw(st.lists(st.integers(1, len(ordered) - 1), min_size=n - 1, max_size=n - 1)))
+    labels = {id(e): sum(1 for c in cuts if k >= c) for k, e in enumerate(ordered)}
+    if draw(st.booleans()):
+        labels.update({id(e): draw(st.integers(0, n - 1)) for e in people})
+    chunks = [[e for e in ordered if labels[id(e)] == i] for i in range(n)]
+    return ordered, ents, [c for c in chunks if c]
+
+
+@settings(max_examples=examples(4, thorough=30))
+@given(case=service_split())
+def test_a_never_pausing_service_spliced_equals_full(tmp_path_factory, case) -> None:
+    events, ents, chunks = case
+    check_incremental_equals_full(tmp_path_factory.mktemp("svc"), events, ents, chunks)
 
 
 def test_a_breach_carried_over_midnight_is_kept_when_the_next_day_is_reaudited(tmp_path) -> None:

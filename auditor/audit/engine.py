@@ -31,7 +31,7 @@ SESSION_STEPS = ("audit/instance_zones", "audit/instances", "audit/entitlements"
 SEGMENT_STEPS = ("audit/activity", "audit/expiry_points")
 #: The polled sessions join the segments before the sweep.
 SWEEP_STEPS = ("audit/chain_starts", "audit/segments", "audit/ok_polls", "audit/polled_seen", "audit/polled_sessions",
-               "audit/usage_steps", "audit/breaches")
+               "audit/usage_steps", "audit/splice_steps", "audit/breaches")
 #: The local days and the rows the audit gives for each table.
 DAY_STEPS = (
     "audit/relabeled_sessions", "audit/day_sessions", "audit/day_steps", "audit/day_breaches",

@@ -8,6 +8,11 @@ step or breach runs across q), and before which no session's attributes change
 sends q back to that session's first event). Results before q are kept as stored;
 from q on everything is recomputed with the same statements as a full audit.
 
+A log segment that the absolute expiry ended exactly at q is spliced rather than covering q
+(audit/covering): a service that never pauses restarts at its last stored segment's start,
+not at its first event. The usage step and the breach running across such a q are read from
+wherever they start and joined to the recomputed ones (audit/splice_steps, audit/breaches).
+
 A polled instance starts from the earliest instant its new lines speak of (a poll, a
 listed session's start, an audit-log entry) less the login match window; a stored polled
 session with no successful poll after it ('open') covers every later instant, since the
@@ -50,10 +55,10 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     q = {name: span.first - last.policy.login_match for name, span in pending.items()}
     first = min(q.values())
 
-    def read_back(table: str, name: str, by: timedelta) -> None:
+    def read_back(table: str, name: str, by: timedelta, whole: frozenset[str] = frozenset()) -> None:
         # Every instance's rows from BY before the first new event; an instance whose restart
-        # point moved earlier (a service that never pauses) from BY before its own, alone.
-        back = {instance: (point - by).date() for instance, point in q.items()}
+        # point moved earlier from BY before its own, alone; those WHOLE, all of theirs.
+        back = {instance: date.min if instance in whole else (point - by).date() for instance, point in q.items()}
         snapshot.register_reaching(con, table, name, since=(first - by).date(), back=back)
 
     reach = timedelta(microseconds=last.max_segment_us) + _DAY_MARGIN
@@ -83,8 +88,10 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     # Stored rows the days and breaches of a restart day read (it is recomputed whole).
     reach_back = timedelta(microseconds=last.max_segment_us) + _DAY_MARGIN
     read_back("sessions", "h_sessions", max(reach_back, reach))
-    read_back("usage_steps", "h_usage_steps", reach_back)
-    read_back("breaches", "h_breaches", _DAY_MARGIN)
+    # The usage step and breach running across a spliced restart point may start anywhere before it.
+    spliced = frozenset(name for (name,) in run_query(con, "audit/splice_instances").fetchall())
+    read_back("usage_steps", "h_usage_steps", reach_back, spliced)
+    read_back("breaches", "h_breaches", _DAY_MARGIN, spliced)
     utc_date, local_day = con.execute(
         "SELECT min(CAST(timezone('UTC', q) AS DATE)), min(q_day) FROM a_restart_points WHERE NOT isinf(q)"
     ).fetchone()

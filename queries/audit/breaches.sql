@@ -5,10 +5,24 @@
 -- force at peak_at; max_excess: the largest seats_in_use - seat_limit within it. The intervals
 -- are those of the upper bound; certain: the lower bound too is over the limit somewhere in
 -- it, for certain_seconds in all (for a log, always and throughout).
--- Reads: a_steps. Parameters: none.
+-- A breach that ran across a re-audited instance's restart point q is recomputed whole: its stored
+-- steps before q (carried) join this audit's, whose first step, across q, audit/splice_steps joined
+-- to the stored one. Its key (instance, breach_start) then replaces the stored row.
+-- Reads: a_steps, h_breaches, h_usage_steps, a_restart_points, a_instances. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_breaches AS
-WITH over AS (
-    SELECT * FROM a_steps WHERE seat_limit IS NOT NULL AND seats_in_use > seat_limit
+WITH carried AS (
+    SELECT i.ikey, s.step_start, s.step_end, s.seats_in_use, s.seat_limit, s.seats_in_use_min
+    FROM h_breaches AS b
+    JOIN a_restart_points AS q ON q.instance = b.instance AND b.breach_start < q.q AND b.breach_end > q.q
+    JOIN h_usage_steps AS s ON s.instance = b.instance AND s.step_start >= b.breach_start AND s.step_end <= q.q
+    JOIN a_instances AS i ON i.instance = b.instance
+),
+over AS (
+    SELECT ikey, step_start, step_end, seats_in_use, seat_limit, seats_in_use_min
+    FROM (SELECT ikey, step_start, step_end, seats_in_use, seat_limit, seats_in_use_min FROM a_steps
+          UNION ALL
+          SELECT * FROM carried)
+    WHERE seat_limit IS NOT NULL AND seats_in_use > seat_limit
 ),
 flagged AS (
     SELECT *,

@@ -3,18 +3,26 @@
 -- which the instance can restart instead: the latest start of a stored segment that no other
 -- segment covers (every instant between it and q is then covered, so none later will do).
 -- An incremental audit restarts an instance at q only when nothing covers it: then no
--- segment is open at q (nor ends there by a logout at q), and no seat is in use just before
--- q, so no usage step or breach runs across q. Instances whose q nothing covers are left out.
--- One pass over the stored segments finds t however many segments chain back to back (a
--- service that never pauses), where following the covering segments one at a time took a
--- statement per segment. t is as far as the history read shows: a segment in an earlier
--- partition may still cover it, so the caller reads further back until no instance moves.
+-- segment is open at q (nor ends there by a logout at q), so no segment runs across q.
+-- Instances whose q nothing covers are left out.
+-- The splice: a log segment that the absolute expiry ended exactly at q does not cover q.
+-- No new event can change it, its session's next segment opens at its first activity at or
+-- after q whatever came before, and the usage step and breach running across q are spliced
+-- by audit/splice_steps and audit/breaches. So a service that never pauses (one-hour
+-- segments back to back) restarts at its last segment's start, not at its first event.
+-- One pass over the stored segments finds t however many segments chain back to back,
+-- where following the covering segments one at a time took a statement per segment. t is
+-- as far as the history read shows: a segment in an earlier partition may still cover it,
+-- so the caller reads further back until no instance moves.
 -- A stored polled session that is 'open' (no successful poll after it) covers every later
 -- instant: the next poll, whenever it comes, is its latest end.
 -- Reads: h_sessions, h_open_sessions, a_restart_from. Parameters: none.
 WITH stored AS (
     SELECT instance, start_ts,
-           CASE WHEN source = 'poll' AND end_reason = 'open' THEN CAST('infinity' AS TIMESTAMPTZ) ELSE end_ts END AS end_ts
+           CASE WHEN source = 'poll' AND end_reason = 'open' THEN CAST('infinity' AS TIMESTAMPTZ)
+                -- covers the instants before its end only (instants are whole microseconds)
+                WHEN source = 'log' AND end_reason = 'absolute_expiry' THEN end_ts - INTERVAL 1 MICROSECOND
+                ELSE end_ts END AS end_ts
     FROM h_sessions
     UNION ALL
     SELECT instance, start_ts, CAST('infinity' AS TIMESTAMPTZ)

@@ -5,7 +5,8 @@
 --   a_finding_events: from t0 on, the logins and logouts, and the requests that name a user or a device
 --     (all the findings look at: a request that names neither shows no sharing), read once;
 --   a_finding_steps: the usage steps (upper bound) that reach t0 (the one just before a logout at t0 too),
---     with the instance's name.
+--     with the instance's name (this audit's, and the stored ones before q: one running across q
+--     audit/splice_steps joined to this audit's).
 -- Reads: a_sessions, a_steps, a_instances, h_sessions, h_events, h_usage_steps, a_finding_from.
 -- Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_finding_segments AS
@@ -31,4 +32,4 @@ FROM a_steps AS s JOIN a_instances AS i USING (ikey)
 UNION ALL
 SELECT s.instance, s.step_start, s.step_end, s.seats_in_use, s.seat_limit
 FROM h_usage_steps AS s
-JOIN a_finding_from AS f ON f.instance = s.instance AND s.step_start < f.q AND s.step_end >= f.t0
+JOIN a_finding_from AS f ON f.instance = s.instance AND s.step_start < f.q AND s.step_end >= f.t0 AND s.step_end <= f.q
