@@ -235,11 +235,30 @@ def test_a_breach_across_the_splice_is_recomputed_from_its_start(tmp_path) -> No
     assert (breach["peak_seats"], breach["peak_at"]) == (3, t0 + timedelta(hours=2))
 
 
+def test_a_restart_day_keeps_a_usage_step_that_began_days_before(tmp_path) -> None:
+    # A service held 2 seats against a limit of 1 back to back for five days and stopped at 22:00
+    # on the fifth; ann worked that day, and a later night brings her logout at 23:30. The fifth
+    # day is recomputed from the stored rows that reach its midnight: the usage step and the
+    # breach that began with the service, five days before, must be among them.
+    t0 = datetime(2026, 10, 5, tzinfo=timezone.utc)
+    stop = t0 + timedelta(days=4, hours=22)
+    service = [{"ts": t0 + timedelta(minutes=5 * i), "instance": "svc", "event": "request", "session_id": "sync",
+                "seats": 2, "user": "robot", "user_type": "INT", "auth_flow": "client_credentials"}
+               for i in range(int((stop - t0) / timedelta(minutes=5)))]
+    ann = [{"ts": t0 + timedelta(days=4, hours=h), "instance": "svc", "event": kind, "session_id": "ann", "seats": 1,
+            "user": "ann"} for h, kind in ((8, "login"), (9, "request"), (23, "request"))]
+    late = [{"ts": t0 + timedelta(days=4, hours=23, minutes=30), "instance": "svc", "event": "logout",
+             "session_id": "ann", "seats": 1, "user": "ann"}]
+    check_incremental_equals_full(tmp_path, service + ann + late, [("svc", date(2026, 10, 1), None, "UTC", 0)],
+                                  [service + ann, late])
+
+
 @st.composite
 def service_split(draw):
     """A service that never pauses (a request every few minutes: one-hour segments back to back), at,
-    under or over its seat limit, with people's sessions on the same instance; cut into nights at any
-    instants, the people's events sometimes arriving late, the service's seats sometimes changing."""
+    under or over its seat limit, with people's sessions on the same instance (one of them sometimes
+    cycling logouts and logins); cut into nights at any instants, the people's events sometimes
+    arriving late, the service's seats sometimes changing."""
     t0 = datetime(2026, 10, 5, 20, tzinfo=timezone.utc)
     every = draw(st.integers(1, 19))  # minutes between requests: always within the idle timeout
     hours = draw(st.integers(3, 30))
@@ -256,6 +275,15 @@ def service_split(draw):
         kinds = [("login", 0), ("request", length // 2)] + ([("logout", length)] if draw(st.booleans()) else [])
         people += [{"ts": t0 + timedelta(minutes=start + m), "instance": "svc", "event": kind, "session_id": f"p{k}",
                     "seats": draw(st.integers(1, 2)), "user": f"user{k}"} for kind, m in kinds]
+    if draw(st.booleans()):
+        # carl logs out and straight back in, again and again, while the seats are full: logout cycling
+        start = draw(st.integers(0, hours * 60))
+        for c in range(draw(st.integers(5, 7))):
+            at = t0 + timedelta(minutes=start + 10 * c)
+            people += [{"ts": at + offset, "instance": "svc", "event": kind, "session_id": f"c{c}", "seats": 1,
+                        "user": "carl", "device": "pc1"}
+                       for kind, offset in (("login", timedelta(0)), ("request", timedelta(minutes=5)),
+                                            ("logout", timedelta(minutes=9, seconds=30)))]
     tz = draw(st.sampled_from(["UTC", "Europe/Sofia", "America/New_York"]))
     ents = [("svc", date(2026, 10, 1), None, tz, draw(st.integers(0, 2)))]
     n = draw(st.integers(2, 4))

@@ -10,8 +10,9 @@ from q on everything is recomputed with the same statements as a full audit.
 
 A log segment that the absolute expiry ended exactly at q is spliced rather than covering q
 (audit/covering): a service that never pauses restarts at its last stored segment's start,
-not at its first event. The usage step and the breach running across such a q are read from
-wherever they start and joined to the recomputed ones (audit/splice_steps, audit/breaches).
+not at its first event. The usage step and the breach running across such a q are joined to
+the recomputed ones (audit/splice_steps, audit/breaches). Those, and any step or breach that
+reaches the restart day, are read from wherever they start (audit/reaching_back).
 
 A polled instance starts from the earliest instant its new lines speak of (a poll, a
 listed session's start, an audit-log entry) less the login match window; a stored polled
@@ -88,10 +89,14 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     # Stored rows the days and breaches of a restart day read (it is recomputed whole).
     reach_back = timedelta(microseconds=last.max_segment_us) + _DAY_MARGIN
     read_back("sessions", "h_sessions", max(reach_back, reach))
-    # The usage step and breach running across a spliced restart point may start anywhere before it.
-    spliced = frozenset(name for (name,) in run_query(con, "audit/splice_instances").fetchall())
-    read_back("usage_steps", "h_usage_steps", reach_back, spliced)
-    read_back("breaches", "h_breaches", _DAY_MARGIN, spliced)
+    read_back("usage_steps", "h_usage_steps", reach_back)
+    read_back("breaches", "h_breaches", _DAY_MARGIN)
+    # A usage step or breach reaching the restart day may have begun long before (segments back to back).
+    gap_us = engine.microseconds(last.policy.cycling_gap)
+    whole = frozenset(name for (name,) in run_query(con, "audit/reaching_back", {"gap_us": gap_us}).fetchall())
+    if whole:
+        read_back("usage_steps", "h_usage_steps", reach_back, whole)
+        read_back("breaches", "h_breaches", _DAY_MARGIN, whole)
     utc_date, local_day = con.execute(
         "SELECT min(CAST(timezone('UTC', q) AS DATE)), min(q_day) FROM a_restart_points WHERE NOT isinf(q)"
     ).fetchone()
