@@ -29,10 +29,14 @@ near_logins AS (
     ASOF JOIN (SELECT instance, ts FROM raw WHERE event = 'logout') AS o ON o.instance = n.instance AND o.ts < n.ts
     WHERE n.ts <= o.ts + to_microseconds(CAST($gap_us AS BIGINT))
 ),
+near_ends AS MATERIALIZED (
+    SELECT * FROM near UNION ALL SELECT * FROM near_logins
+),
 ends AS (
+    -- the segments of those sessions alone: the ASOF join sorts what it is given
     SELECT e.instance, e.ts, e.event, coalesce(e."user", s."user") AS "user", coalesce(e.device, s.device) AS device
-    FROM (SELECT * FROM near UNION ALL SELECT * FROM near_logins) AS e
-    ASOF JOIN a_finding_segments AS s
+    FROM near_ends AS e
+    ASOF JOIN (SELECT * FROM a_finding_segments SEMI JOIN near_ends USING (instance, session_id)) AS s
         ON s.instance = e.instance AND s.session_id = e.session_id AND e.ts >= s.start_ts
     WHERE e.ts <= s.end_ts AND s.counted
 ),

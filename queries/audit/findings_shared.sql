@@ -8,7 +8,8 @@
 -- values: each device (user) would have held a session of its own. peak_seats_implied: the highest seats
 -- in use while it was shared ([first_seen, last_seen]) with the seats_implied - seats sessions the
 -- licence misses. day: the local day the segment started (a segment is recomputed whole or kept whole).
--- Only sessions whose events name two values are walked (few): the rest cost one grouping.
+-- Only sessions whose events name two values are walked (few), and only their segments are sorted for
+-- the ASOF join: the rest cost one grouping.
 -- Reads: a_finding_events, a_finding_segments, a_finding_steps, a_restart_points, a_instances.
 -- Parameters: $uncounted (user types that never count).
 CREATE OR REPLACE TEMP TABLE a_findings_shared AS
@@ -27,7 +28,7 @@ ev AS (
            CASE WHEN NOT list_contains(CAST($uncounted AS VARCHAR[]), coalesce(e.user_type, '')) THEN e."user" END AS "user",
            s.segment, s.start_ts, s.end_ts, s.seats, s."user" AS segment_user
     FROM candidate_events AS e
-    ASOF JOIN a_finding_segments AS s
+    ASOF JOIN (SELECT * FROM a_finding_segments SEMI JOIN candidates USING (instance, session_id)) AS s
         ON s.instance = e.instance AND s.session_id = e.session_id AND e.ts >= s.start_ts
     WHERE e.ts <= s.end_ts AND s.counted
 ),
