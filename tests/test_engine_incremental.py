@@ -253,6 +253,28 @@ def test_a_restart_day_keeps_a_usage_step_that_began_days_before(tmp_path) -> No
                                   [service + ann, late])
 
 
+def test_the_findings_do_not_see_the_stored_step_across_the_splice(tmp_path) -> None:
+    # A service polling every 10 minutes against a limit of 1. A later night brings an instance
+    # restart at 12:00:01, which ends the service's segment until its 12:10 request, and carl
+    # logging out and back in five times in those minutes. Nobody held a seat in his gaps: each
+    # cycle implies 1 seat, not the 2 that the stored step across the restart point (the service's
+    # seat until the old data's end) would give, were it still among the findings' steps.
+    t0 = datetime(2026, 10, 5, tzinfo=timezone.utc)
+    service = [{"ts": t0 + timedelta(minutes=10 * i), "instance": "svc", "event": "request", "session_id": "sync",
+                "seats": 1, "user": "robot", "user_type": "INT", "auth_flow": "client_credentials"}
+               for i in range(6 * 24 * 2)]
+    restart_at = t0 + timedelta(days=1, hours=12, seconds=1)
+    late = [{"ts": restart_at, "instance": "svc", "event": "restart", "session_id": None}]
+    for k in range(6):
+        login = restart_at + timedelta(seconds=10 + 60 * k)
+        late += [{"ts": login + timedelta(seconds=offset), "instance": "svc", "event": kind, "session_id": f"c{k}",
+                  "seats": 1, "user": "carl", "device": "pc1"} for kind, offset in (("login", 0), ("logout", 30))]
+    check_incremental_equals_full(tmp_path, service + late, [("svc", date(2026, 10, 1), None, "UTC", 0)],
+                                  [service, late])
+    (cycling,) = [f for f in snapshot(Warehouse(tmp_path / "wh"))["findings"] if f["kind"] == "logout_cycling"]
+    assert (cycling["occurrences"], cycling["peak_seats_implied"]) == (5, 1)
+
+
 @st.composite
 def service_split(draw):
     """A service that never pauses (a request every few minutes: one-hour segments back to back), at,
