@@ -18,7 +18,9 @@ their entitlements.
 
 Prints the history sizes, both nightly times with their stage durations (from
 the run records), the ratio, and the machine's load (the figures mean little on
-a busy machine).
+a busy machine). --check then runs the 60-day night once more and compares every
+audit table with what a full audit of the same warehouse writes (exit 1 if a row
+differs).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from pathlib import Path
 from benchline import bench_line, load
 
 HERE = Path(__file__).resolve().parent
+#: The audit's tables, compared with a full audit's by --check.
+CHECKED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "daily_levels", "session_state",
+                  "instance_summary", "coverage_gaps", "daily_coverage", "findings")
 DAYS = 61
 # A Monday: the new day (the 61st) is then a Friday, a working day's load.
 START = date(2026, 8, 31)
@@ -121,8 +126,9 @@ def history_size(site: Path) -> tuple[int, int]:
     return int(row["events"]), int(row["sessions"])
 
 
-def timed_night(work: Path, name: str, history: Path, new_file: Path, entitlements: Path, reports: bool) -> dict:
-    """Copy the history warehouse, add NEW_FILE to its logs, time one `auditor nightly`."""
+def timed_night(work: Path, name: str, history: Path, new_file: Path, entitlements: Path, reports: bool,
+                keep: bool = False) -> dict:
+    """Copy the history warehouse, add NEW_FILE to its logs, time one `auditor nightly` (KEEP: leave the copy)."""
     trial = work / f"{name}-trial"
     shutil.rmtree(trial, ignore_errors=True)
     shutil.copytree(history / "warehouse", trial / "warehouse")
@@ -143,8 +149,40 @@ def timed_night(work: Path, name: str, history: Path, new_file: Path, entitlemen
         ).stdout
     )[0]
     record["wall_s"] = wall
-    shutil.rmtree(trial, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(trial, ignore_errors=True)
     return record
+
+
+def differing_from_full(warehouse: Path) -> dict[str, tuple[int, int]]:
+    """Per audit table: its rows after the night, and how many differ (EXCEPT ALL both ways) from what
+    a full `auditor audit` of the same warehouse then writes."""
+    import duckdb
+
+    from auditor.audit import run_audit
+    from auditor.warehouse import Warehouse
+
+    wh = Warehouse.open(warehouse)
+    saved = warehouse.parent / "before-full"
+    shutil.rmtree(saved, ignore_errors=True)
+    saved.mkdir()
+    con = wh.connect()
+    for table in CHECKED_TABLES:
+        con.execute(f"COPY (SELECT * FROM {table}) TO $path (FORMAT parquet)", {"path": f"{saved / table}.parquet"})
+    con.close()
+    run_audit(wh)
+    con = wh.connect()
+    out = {}
+    for table in CHECKED_TABLES:
+        night = {"path": f"{saved / table}.parquet"}
+        rows = con.execute("SELECT count(*) FROM read_parquet($path)", night).fetchone()[0]
+        (differ,) = con.execute(
+            f"SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet($path) EXCEPT ALL SELECT * FROM {table}))"
+            f" + (SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL SELECT * FROM read_parquet($path)))", night
+        ).fetchone()
+        out[table] = (rows, differ)
+    con.close()
+    return out
 
 
 def main() -> None:
@@ -155,6 +193,8 @@ def main() -> None:
     ap.add_argument("--reports", action="store_true", help="the timed nights also re-render reports")
     ap.add_argument("--work", type=Path, default=HERE / "work" / "nightly")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the history warehouses (after a change of auditor)")
+    ap.add_argument("--check", action="store_true",
+                    help="then check that the 60-day night's tables equal a full audit's (minutes)")
     ap.add_argument("--never-pausing", type=int, default=0, metavar="N",
                     help="add N instances that never pause (issue 13 target 3: 1%% of the fleet)")
     args = ap.parse_args()
@@ -189,6 +229,14 @@ def main() -> None:
         f"reports {'on' if args.reports else 'off'}"
     )
     print(f"load after timing: {load()}")
+    if args.check:
+        timed_night(work, "check", histories["60 days"], new_file, entitlements, False, keep=True)
+        found = differing_from_full(work / "check-trial" / "warehouse")
+        shutil.rmtree(work / "check-trial", ignore_errors=True)
+        for table, (rows, differ) in found.items():
+            print(f"check {table:>16}: {rows:>10,} rows after the night, {differ} differ from a full audit's")
+        if any(differ for _, differ in found.values()):
+            sys.exit("the 60-day night's tables differ from a full audit's")
     fleet = f"{args.instances:,} instances, {args.never_pausing} never pausing, reports {'on' if args.reports else 'off'}"
     target = "issue 13 target 3" if args.never_pausing else "issue 5"
     bench_line("nightly", f"60-day night s vs 7-day night s, {fleet} ({target}: <= 1.5x)",

@@ -34,7 +34,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "nightly": ("bench_nightly.py", ["--instances", "200", "--repeat", "1"], []),
     # issue 13 target 3: 1% of the fleet never pauses
     "nightly_never_pausing": ("bench_nightly.py", ["--instances", "200", "--never-pausing", "2", "--repeat", "1"],
-                              ["--never-pausing", "25"]),
+                              ["--never-pausing", "25", "--check"]),
     "reports": ("bench_reports.py", ["--instances", "200", "--jobs", "2"], ["--instances", "200", "1000", "--jobs", "1", "2"]),
     "collect": ("bench_collect.py", ["--instances", "200", "--cycles", "3"], []),
 }
