@@ -278,16 +278,20 @@ def test_the_findings_do_not_see_the_stored_step_across_the_splice(tmp_path) -> 
 @st.composite
 def service_split(draw):
     """A service that never pauses (a request every few minutes: one-hour segments back to back), at,
-    under or over its seat limit, with people's sessions on the same instance (one of them sometimes
-    cycling logouts and logins); cut into nights at any instants, the people's events sometimes
-    arriving late, the service's seats sometimes changing."""
+    under or over its seat limit, for hours or days and sometimes stopping before the end, with
+    people's sessions on the same instance (one of them sometimes cycling logouts and logins); cut
+    into nights at any instants, the people's events sometimes arriving late, the service's seats
+    sometimes changing."""
     t0 = datetime(2026, 10, 5, 20, tzinfo=timezone.utc)
-    every = draw(st.integers(1, 19))  # minutes between requests: always within the idle timeout
-    hours = draw(st.integers(3, 30))
+    # up to a day and a half, or up to five days (beyond the two days an incremental audit reads back)
+    hours = draw(st.integers(3, 36)) if draw(st.booleans()) else draw(st.integers(37, 120))
+    # minutes between requests: always within the idle timeout, fewer requests over days
+    every = draw(st.integers(max(1, hours // 12), 19))
+    service_hours = draw(st.integers(hours // 2, hours))  # the service may stop before the people do
     seats = draw(st.integers(1, 3))
     service = [{"ts": t0 + timedelta(minutes=every * i), "instance": "svc", "event": "request", "session_id": "sync",
                 "seats": seats, "user": "robot", "user_type": "INT", "auth_flow": "client_credentials"}
-               for i in range(hours * 60 // every)]
+               for i in range(service_hours * 60 // every)]
     if draw(st.booleans()):
         service[-1]["seats"] = seats + 1  # a new event that changes the session: restart at its first
     people = []
