@@ -8,14 +8,13 @@
 -- A breach that ran across a re-audited instance's restart point q is recomputed whole: its stored
 -- steps before q (carried) join this audit's, whose first step, across q, audit/splice_steps joined
 -- to the stored one. Its key (instance, breach_start) then replaces the stored row.
--- Reads: a_steps, h_breaches, h_usage_steps, a_restart_points, a_instances. Parameters: none.
+-- Reads: a_steps, h_breaches, a_kept_steps, a_restart_points. Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_breaches AS
 WITH carried AS (
-    SELECT i.ikey, s.step_start, s.step_end, s.seats_in_use, s.seat_limit, s.seats_in_use_min
+    SELECT s.ikey, s.step_start, s.step_end, s.seats_in_use, s.seat_limit, s.seats_in_use_min
     FROM h_breaches AS b
     JOIN a_restart_points AS q ON q.instance = b.instance AND b.breach_start < q.q AND b.breach_end > q.q
-    JOIN h_usage_steps AS s ON s.instance = b.instance AND s.step_start >= b.breach_start AND s.step_end <= q.q
-    JOIN a_instances AS i ON i.instance = b.instance
+    JOIN a_kept_steps AS s ON s.instance = b.instance AND s.step_start >= b.breach_start
 ),
 over AS (
     SELECT ikey, step_start, step_end, seats_in_use, seat_limit, seats_in_use_min

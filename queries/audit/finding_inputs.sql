@@ -7,7 +7,7 @@
 --   a_finding_steps: the usage steps (upper bound) that reach t0 (the one just before a logout at t0 too),
 --     with the instance's name (this audit's, and the stored ones before q: one running across q
 --     audit/splice_steps joined to this audit's).
--- Reads: a_sessions, a_steps, a_instances, h_sessions, h_events, h_usage_steps, a_finding_from.
+-- Reads: a_sessions, a_steps, a_instances, h_sessions, h_events, a_kept_steps, a_finding_from.
 -- Parameters: none.
 CREATE OR REPLACE TEMP TABLE a_finding_segments AS
 SELECT instance, session_id, segment, start_ts, end_ts, seats, counted, "user", device
@@ -31,5 +31,5 @@ SELECT i.instance, s.step_start, s.step_end, s.seats_in_use, s.seat_limit
 FROM a_steps AS s JOIN a_instances AS i USING (ikey)
 UNION ALL
 SELECT s.instance, s.step_start, s.step_end, s.seats_in_use, s.seat_limit
-FROM h_usage_steps AS s
-JOIN a_finding_from AS f ON f.instance = s.instance AND s.step_start < f.q AND s.step_end >= f.t0 AND s.step_end <= f.q
+FROM a_kept_steps AS s
+JOIN a_finding_from AS f ON f.instance = s.instance AND s.step_end >= f.t0
