@@ -56,7 +56,7 @@ def exe() -> str:
     return shutil.which("auditor", path=str(Path(sys.executable).parent)) or "auditor"
 
 
-def run_measured(args: list[str], cpu: list[float] | None = None) -> tuple[float, float, str]:
+def run_child(args: list[str], cpu: list[float] | None = None) -> tuple[float, float, str]:
     """Run ARGS and return (wall seconds, its own peak RSS in GB, stdout); its CPU seconds are appended to CPU."""
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-audit-{os.getpid()}.out"
     with open(out_path, "w") as out, open(os.devnull, "w") as devnull:
@@ -545,8 +545,8 @@ def print_findings_share(inst: dict, audit_cpu: float | None = None) -> None:
 def findings_share(me: list[str], wh: Path, ents: Path, repeat: int) -> None:
     """`auditor audit` (wall, median of REPEAT) and the findings' share of an instrumented run."""
     cpu: list[float] = []
-    audits = [run_measured([exe(), "audit", "-q", "-w", str(wh), "--entitlements", str(ents)], cpu)[0] for _ in range(repeat)]
-    inst = json.loads(run_measured(me + ["--instrumented-child", str(wh)])[2])
+    audits = [run_child([exe(), "audit", "-q", "-w", str(wh), "--entitlements", str(ents)], cpu)[0] for _ in range(repeat)]
+    inst = json.loads(run_child(me + ["--instrumented-child", str(wh)])[2])
     print(f"auditor audit (events -> all tables), median of {repeat}: {statistics.median(audits):.2f} s wall, "
           f"{statistics.median(cpu):.2f} s CPU; load: {load()}")
     print_findings_share(inst, statistics.median(cpu))
@@ -589,14 +589,14 @@ def main() -> None:
         return findings_share(me, wh, ents, args.repeat)
     floors, audits, rss = [], [], []
     for _ in range(args.repeat):
-        _, floor_rss, out = run_measured(me + ["--floor-child", str(wh)])
+        _, floor_rss, out = run_child(me + ["--floor-child", str(wh)])
         floors.append(json.loads(out)["floor_s"])
-        wall, peak, _ = run_measured([exe(), "audit", "-q", "-w", str(wh), "--entitlements", str(ents)])
+        wall, peak, _ = run_child([exe(), "audit", "-q", "-w", str(wh), "--entitlements", str(ents)])
         audits.append(wall)
         rss.append(peak)
-    _, _, out = run_measured(me + ["--instrumented-child", str(wh)])
+    _, _, out = run_child(me + ["--instrumented-child", str(wh)])
     inst = json.loads(out)
-    sweep_floors = [json.loads(run_measured(me + ["--sweep-floor-child", str(wh)])[2]) for _ in range(args.repeat)]
+    sweep_floors = [json.loads(run_child(me + ["--sweep-floor-child", str(wh)])[2]) for _ in range(args.repeat)]
     sweep_floor_s = statistics.median(f["sweep_floor_s"] for f in sweep_floors)
     sweep_part = sum(inst["steps"].get(s, 0.0) for s in SWEEP_STEPS)
     sweep_cpu = sum(inst["cpu_steps"].get(s, 0.0) for s in SWEEP_STEPS)

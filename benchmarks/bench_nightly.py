@@ -39,9 +39,6 @@ from pathlib import Path
 from benchline import bench_line, load
 
 HERE = Path(__file__).resolve().parent
-#: The audit's tables, compared with a full audit's by --check.
-CHECKED_TABLES = ("sessions", "usage_steps", "breaches", "daily_usage", "daily_levels", "session_state",
-                  "instance_summary", "coverage_gaps", "daily_coverage", "findings")
 DAYS = 61
 # A Monday: the new day (the 61st) is then a Friday, a working day's load.
 START = date(2026, 8, 31)
@@ -160,20 +157,23 @@ def differing_from_full(warehouse: Path) -> dict[str, tuple[int, int]]:
     import duckdb
 
     from auditor.audit import run_audit
+    from auditor.tables import AUDIT_OUTPUTS
     from auditor.warehouse import Warehouse
+
+    tables = [table.name for table in AUDIT_OUTPUTS]
 
     wh = Warehouse.open(warehouse)
     saved = warehouse.parent / "before-full"
     shutil.rmtree(saved, ignore_errors=True)
     saved.mkdir()
     con = wh.connect()
-    for table in CHECKED_TABLES:
+    for table in tables:
         con.execute(f"COPY (SELECT * FROM {table}) TO $path (FORMAT parquet)", {"path": f"{saved / table}.parquet"})
     con.close()
     run_audit(wh)
     con = wh.connect()
     out = {}
-    for table in CHECKED_TABLES:
+    for table in tables:
         night = {"path": f"{saved / table}.parquet"}
         rows = con.execute("SELECT count(*) FROM read_parquet($path)", night).fetchone()[0]
         (differ,) = con.execute(
