@@ -8,7 +8,8 @@
 -- order. A deadline beyond the latest event time in the warehouse is 'open'. A log's segment ends
 -- exactly: its earliest possible end (end_ts_min) is its end. Polled sessions join later (polled_sessions).
 -- Windows are partitioned by session (a segment never leaves its session; DuckDB evaluates a
--- global ORDER BY window on one thread).
+-- global ORDER BY window on one thread). Segments are numbered before they meet their
+-- session's attributes: a window sorts every column it carries.
 -- Reads: a_act, a_expiry_points, a_chain_starts, a_restarts, a_sattr, a_instances.
 -- Parameters: $idle_us, $uncounted (user types that never count), $max_ts (the latest
 -- event time in the warehouse).
@@ -49,9 +50,10 @@ chained AS (
     GROUP BY skey, seg_id
 ),
 seg AS (
-    SELECT * FROM plain
-    UNION ALL
-    SELECT * FROM chained
+    SELECT *, row_number() OVER (PARTITION BY skey ORDER BY start_ts) AS n
+    FROM (SELECT * FROM plain
+          UNION ALL
+          SELECT * FROM chained)
 ),
 deadlines AS (
     SELECT s.*, a.ikey, a.instance, a.session_id, a."user", a.user_type, a.device, a.app, a.auth_flow, a.seats,
@@ -70,7 +72,7 @@ SELECT *, end_ts AS end_ts_min, 'log' AS source,
        CASE WHEN NOT counted THEN 'user type ' || coalesce(user_type, '') END AS uncounted_reason
 FROM (
 SELECT ikey, instance, session_id,
-       CAST(segments_before + row_number() OVER (PARTITION BY skey ORDER BY start_ts) AS INTEGER) AS segment,
+       CAST(segments_before + n AS INTEGER) AS segment,
        "user", user_type, device, app, auth_flow, seats,
        NOT list_contains(CAST($uncounted AS VARCHAR[]), coalesce(user_type, '')) AS counted,
        start_ts,
