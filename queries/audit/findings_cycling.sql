@@ -14,23 +14,24 @@ CREATE OR REPLACE TEMP TABLE a_findings_cycling AS
 WITH raw AS (
     SELECT instance, ts, event, session_id, "user", device FROM a_finding_events WHERE event IN ('login', 'logout')
 ),
-near AS MATERIALIZED (
-    -- a superset of the cycles' logouts, from the events alone (one sorted pass per instance): those
-    -- with a login on the instance within the gap; only these meet their segments
-    SELECT o.*
-    FROM (SELECT * FROM raw WHERE event = 'logout') AS o
-    ASOF JOIN (SELECT instance, ts FROM raw WHERE event = 'login') AS n ON n.instance = o.instance AND n.ts > o.ts
-    WHERE n.ts <= o.ts + to_microseconds(CAST($gap_us AS BIGINT))
-),
-near_logins AS (
-    -- likewise the logins with a logout on the instance within the gap before them (the latest one is)
-    SELECT n.*
-    FROM (SELECT * FROM raw WHERE event = 'login') AS n
-    ASOF JOIN (SELECT instance, ts FROM raw WHERE event = 'logout') AS o ON o.instance = n.instance AND o.ts < n.ts
-    WHERE n.ts <= o.ts + to_microseconds(CAST($gap_us AS BIGINT))
+flagged AS (
+    -- a superset of the cycles' ends, from the events alone, so that only these meet their segments:
+    -- the logouts with a login on the instance within the gap after them (strictly later: EXCLUDE
+    -- GROUP leaves the instant's own rows out), the logins with a logout within the gap before them.
+    -- One sorted pass per instance for both (two ASOF joins sorted each side again).
+    SELECT *,
+           count(*) FILTER (WHERE event = 'login') OVER (
+               PARTITION BY instance ORDER BY ts
+               RANGE BETWEEN CURRENT ROW AND to_microseconds(CAST($gap_us AS BIGINT)) FOLLOWING EXCLUDE GROUP) AS logins_after,
+           count(*) FILTER (WHERE event = 'logout') OVER (
+               PARTITION BY instance ORDER BY ts
+               RANGE BETWEEN to_microseconds(CAST($gap_us AS BIGINT)) PRECEDING AND CURRENT ROW EXCLUDE GROUP) AS logouts_before
+    FROM raw
 ),
 near_ends AS MATERIALIZED (
-    SELECT * FROM near UNION ALL SELECT * FROM near_logins
+    SELECT instance, ts, event, session_id, "user", device
+    FROM flagged
+    WHERE (event = 'logout' AND logins_after > 0) OR (event = 'login' AND logouts_before > 0)
 ),
 ends AS (
     -- the segments of those sessions alone: the ASOF join sorts what it is given
