@@ -5,10 +5,17 @@
 -- force at peak_at; max_excess: the largest seats_in_use - seat_limit within it. The intervals
 -- are those of the upper bound; certain: the lower bound too is over the limit somewhere in
 -- it, for certain_seconds in all (for a log, always and throughout).
--- A breach that ran across a re-audited instance's restart point q is recomputed whole: its stored
+-- The stored breaches of a re-audited instance that end at or before its restart point q are kept
+-- (a_kept_breaches: the days read them). One that ran across q is recomputed whole: its stored
 -- steps before q (carried) join this audit's, whose first step, across q, audit/splice_steps joined
 -- to the stored one. Its key (instance, breach_start) then replaces the stored row.
--- Reads: a_steps, h_breaches, a_kept_steps, a_restart_points. Parameters: none.
+-- Reads: a_steps, h_breaches, a_kept_steps, a_restart_points, a_instances. Parameters: none.
+CREATE OR REPLACE TEMP VIEW a_kept_breaches AS
+SELECT i.ikey, b.instance, b.breach_start, b.breach_end, b.certain, q.d0
+FROM h_breaches AS b
+JOIN a_restart_points AS q ON q.instance = b.instance AND b.breach_start < q.q AND b.breach_end <= q.q
+JOIN a_instances AS i ON i.instance = b.instance;
+
 CREATE OR REPLACE TEMP TABLE a_breaches AS
 WITH carried AS (
     SELECT s.ikey, s.step_start, s.step_end, s.seats_in_use, s.seat_limit, s.seats_in_use_min
