@@ -29,6 +29,12 @@ from auditor.tables import AUDIT_OUTPUTS, Table, quote
 from auditor.warehouse import Transaction
 
 
+#: How the audit writes its Parquet files (DuckDB's COPY options, passed as the parameters
+#: $compression and $parquet_version): format version 2 pages delta-encode the timestamps and
+#: integers, which writes faster and smaller files than version 1's plain pages.
+PARQUET_COPY = {"compression": "zstd", "parquet_version": "V2"}
+
+
 @dataclass(frozen=True)
 class Cuts:
     """The earliest restart instant's UTC date and the earliest restart day of the re-audited
@@ -102,7 +108,7 @@ def write_partitions(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: P
     TABLE's partitions in TX, sorted by its declared order, but none of the partitions SKIP names (by
     their bare key value). Snapshot ingest writes its tables this way too."""
     out_dir = scratch / table.name
-    params: dict[str, object] = {"dir": str(out_dir), "skip": skip or []}
+    params: dict[str, object] = {"dir": str(out_dir), "skip": skip or [], **PARQUET_COPY}
     if kept:
         params["kept_files"] = [str(p) for p in kept]
     con.execute(_write_sql(table, bool(kept)), params)
@@ -114,7 +120,7 @@ def write_partitions(con: duckdb.DuckDBPyConnection, tx: Transaction, scratch: P
             os.replace(files[0], target)
         else:
             # DuckDB splits a partition only when it is huge; keep one file each.
-            run_query(con, "audit/merge_parquet", {"files": [str(f) for f in files], "path": str(target)})
+            run_query(con, "audit/merge_parquet", {"files": [str(f) for f in files], "path": str(target), **PARQUET_COPY})
         tx.put(table.name, key, target)
 
 
@@ -178,5 +184,5 @@ def _write_sql(table: Table, with_kept: bool) -> str:
     return (
         f"COPY (SELECT * FROM (SELECT *, {table.partitioning.key_sql()} AS part FROM ({rows})) "
         f"WHERE NOT list_contains($skip, part) ORDER BY {order}) "
-        "TO $dir (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part))"
+        "TO $dir (FORMAT parquet, COMPRESSION $compression, PARQUET_VERSION $parquet_version, PARTITION_BY (part))"
     )
