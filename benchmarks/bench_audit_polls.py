@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_audit import exe, prepare, run_measured  # noqa: E402
+from bench_audit import exe, prepare, run_child  # noqa: E402
 from benchline import bench_line, load  # noqa: E402
 
 POLL_EVERY_S = 300
@@ -110,16 +110,16 @@ def main() -> None:
     marker = args.work / "polled.json"
     audit = [exe(), "audit", "-q", "--entitlements", str(ents), "-w"]
     if not marker.is_file():
-        run_measured(audit + [str(log_wh)])
+        run_child(audit + [str(log_wh)])
         marker.write_text(json.dumps(build_polled(log_wh, polled_wh)))
     counts = json.loads(marker.read_text())
     print(f"load before: {load()}", flush=True)
     logs, polls, rss_logs, rss_polls = [], [], [], []
     for _ in range(args.repeat):
-        wall, rss, _ = run_measured(audit + [str(log_wh)])
+        wall, rss, _ = run_child(audit + [str(log_wh)])
         logs.append(wall)
         rss_logs.append(rss)
-        wall, rss, _ = run_measured(audit + [str(polled_wh)])
+        wall, rss, _ = run_child(audit + [str(polled_wh)])
         polls.append(wall)
         rss_polls.append(rss)
     from auditor.warehouse import Warehouse

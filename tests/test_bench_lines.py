@@ -55,3 +55,10 @@ def test_a_measured_command_reports_its_own_peak_memory_not_the_benchmarks() -> 
     assert 100 <= run.peak_rss_mb < 400, run
     failed = benchline.run_measured([sys.executable, "-c", "raise SystemExit(3)"])
     assert failed.exit == 3
+
+
+@pytest.mark.parametrize("script", sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "benchmarks").glob("*.py")))
+def test_every_benchmark_script_imports(script: str) -> None:
+    # run_all runs each as a child and a broken import shows only there, after minutes of the
+    # others: importing them here (no benchmark runs; each runs only as __main__) catches it
+    __import__(script)
