@@ -343,3 +343,24 @@ def test_a_breach_carried_over_midnight_is_kept_when_the_next_day_is_reaudited(t
     check_incremental_equals_full(tmp_path, first + later, ents, [first, later])
     days = {d["day"]: d for d in snapshot(Warehouse(tmp_path / "wh"))["daily_usage"]}
     assert (days[date(2026, 10, 6)]["in_breach_at_start"], days[date(2026, 10, 6)]["breach_count"]) == (True, 0)
+
+
+def test_a_breach_ending_at_the_restart_point_is_kept_for_its_day(tmp_path) -> None:
+    # Two services hold 2 seats against 1 from 10:00 until their absolute expiry ends both at
+    # 11:00 (known, not open: the first night also holds a later event of another instance). The
+    # next night brings ann's login at 11:00:05, whose restart point (less the login match) is
+    # 11:00 sharp, which nothing covers. The stored breach ends exactly there: kept, not
+    # recomputed, and the recomputed day must still count its hour.
+    t0 = datetime(2026, 10, 5, 10, tzinfo=timezone.utc)
+    first = [{"ts": t0 + timedelta(minutes=m), "instance": "acme", "event": "request", "session_id": svc, "seats": 1,
+              "user": svc, "user_type": "INT", "auth_flow": "client_credentials"}
+             for svc in ("sync", "feed") for m in range(0, 60, 10)]
+    first.append({"ts": t0 + timedelta(hours=3), "instance": "other", "event": "login", "session_id": "x", "seats": 1})
+    later = [{"ts": t0 + timedelta(hours=1, seconds=s), "instance": "acme", "event": kind, "session_id": "ann",
+              "seats": 1, "user": "ann"} for s, kind in ((5, "login"), (600, "logout"))]
+    ents = [("acme", date(2026, 10, 1), None, "UTC", 0), ("other", date(2026, 10, 1), None, "UTC", 0)]
+    check_incremental_equals_full(tmp_path, first + later, ents, [first, later])
+    tables = snapshot(Warehouse(tmp_path / "wh"))
+    assert [(b["breach_start"], b["breach_end"]) for b in tables["breaches"]] == [(t0, t0 + timedelta(hours=1))]
+    acme = [d for d in tables["daily_usage"] if d["instance"] == "acme"]
+    assert [(d["breach_count"], d["seconds_over_limit"]) for d in acme] == [(1, 3600.0)]
