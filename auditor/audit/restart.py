@@ -92,8 +92,8 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     read_back("usage_steps", "h_usage_steps", reach_back)
     read_back("breaches", "h_breaches", _DAY_MARGIN)
     # A usage step or breach reaching the restart day may have begun long before (segments back to back).
-    gap_us = engine.microseconds(last.policy.cycling_gap)
-    whole = frozenset(name for (name,) in run_query(con, "audit/reaching_back", {"gap_us": gap_us}).fetchall())
+    run_query(con, "audit/finding_from", {"gap_us": engine.microseconds(last.policy.cycling_gap)})
+    whole = frozenset(name for (name,) in run_query(con, "audit/reaching_back").fetchall())
     if whole:
         read_back("usage_steps", "h_usage_steps", reach_back, whole)
         read_back("breaches", "h_breaches", _DAY_MARGIN, whole)

@@ -1,15 +1,15 @@
 -- reaching_back: the re-audited instances whose stored usage step or breach at the instant p just
--- before t0 (the local midnight d0 of the restart day less the cycling gap: the days and findings
--- read the stored rows that reach t0, audit/splice_steps and audit/breaches those running across
--- q) began before the stored rows read. Every stored segment covering p was read (none is longer
--- than the longest segment); when one holds a seat at p but no step read covers p, or the step
--- there is over the limit but no breach read covers p, that row starts further back: a service
--- that never pauses, or any other run of segments back to back. Their steps and breaches are
--- then read whole.
--- Reads: a_restart_points, h_sessions, h_usage_steps, h_breaches. Parameters: $gap_us.
+-- before t0 (audit/finding_from: the local midnight d0 of the restart day less the cycling gap;
+-- the days and findings read the stored rows that reach t0, audit/splice_steps and audit/breaches
+-- those running across q) began before the stored rows read. Every stored segment covering p was
+-- read (none is longer than the longest segment); when one holds a seat at p but no step read
+-- covers p, or the step there is over the limit but no breach read covers p, that row starts
+-- further back: a service that never pauses, or any other run of segments back to back. Their
+-- steps and breaches are then read whole.
+-- Reads: a_finding_from, h_sessions, h_usage_steps, h_breaches. Parameters: none.
 WITH points AS (
-    SELECT instance, d0 - to_microseconds(CAST($gap_us AS BIGINT) + 1) AS p
-    FROM a_restart_points
+    SELECT instance, t0 - INTERVAL 1 MICROSECOND AS p
+    FROM a_finding_from
     WHERE NOT isinf(q)
 ),
 in_use AS (
