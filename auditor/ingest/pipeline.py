@@ -163,6 +163,7 @@ def _stage_files(
     group_bytes = 0
     snapshot_group: list[pa.Table] = []
     snapshot_slots = threading.BoundedSemaphore(STAGE_WORKERS)  # groups staged or waiting: memory stays flat
+    group_limit = min(GROUP_BYTES, line_reader.CHUNK_BYTES)
 
     def stage_snapshots(batch: pa.Table) -> None:
         try:
@@ -220,12 +221,14 @@ def _stage_files(
                             snapshot_group.append(with_file_no(batch, file_no))
                             continue
                         kind = (source.format, tuple(_header_names(reader.header)))
-                        full = group_bytes + batch.nbytes > min(GROUP_BYTES, line_reader.CHUNK_BYTES) or len(group) >= GROUP_BATCHES
+                        full = group_bytes + batch.nbytes > group_limit or len(group) >= GROUP_BATCHES
                         if group and (kind != group_kind or full):
                             flush()
                         group.append(with_file_no(batch, file_no))
                         group_bytes += batch.nbytes
                         group_kind = kind
+                        if group_bytes >= group_limit:  # staged now, not when the next batch comes
+                            flush()
                 except Unreadable as exc:  # gone or replaced since it was found: nothing of it was read
                     results.append(FileResult(source.path, None, source.format, None, None, skipped=str(exc)))
                     continue

@@ -20,7 +20,7 @@ from auditor.limits import DEFAULT_MAX_LINE_BYTES
 
 #: Decompressed bytes per batch: large enough that per-statement costs vanish,
 #: small enough that memory stays flat whatever the input size.
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 16 << 20
 #: DuckDB scans an Arrow table in parallel by record batch.
 SLICES_PER_BATCH = 8
 #: Of a line too long, the bytes kept as its raw text.
