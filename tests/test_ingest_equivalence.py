@@ -455,3 +455,36 @@ def test_a_staged_batch_comes_date_by_date(stamps: list[int | None]) -> None:
         assert [ts[i].date() for i in lines[offset : offset + length]] == [day] * length
         assert length == sum(1 for i in valid if ts[i].date() == day)
     assert all(isinstance(d, date) for d in runs)
+
+
+@settings(max_examples=examples(30))
+@given(stamps=st.lists(st.one_of(st.none(), st.integers(0, 5 * 86_400 - 1)), min_size=1, max_size=40),
+       chunk=st.integers(1, 40))
+def test_a_spilled_batch_holds_each_date_as_its_own_record_batch(tmp_path_factory, stamps: list[int | None], chunk: int) -> None:  # noqa: ANN001
+    """A staged batch moved to an IPC file: one record batch per date's run (then one of rejects),
+    whatever the chunks of the staged rows; each date reads back as exactly its record batch,
+    with the rows the batch held in memory. (A date read as a slice of a mapped file paged in
+    far more of the file than the date's rows.)"""
+    from datetime import timedelta
+
+    from auditor.ingest.staging import StagedBatch, by_day
+
+    start = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    ts = [None if s is None else start + timedelta(seconds=s) for s in stamps]
+    rows = pa.table({"ts": pa.array(ts, pa.timestamp("us", tz="UTC")), "line": pa.array(range(len(ts)), pa.int64())})
+    ordered, runs = by_day(rows)
+    ordered = pa.Table.from_batches(ordered.to_batches(max_chunksize=chunk), ordered.schema)
+    in_memory = StagedBatch(ordered, None, ts.count(None), ordered.num_rows, runs)
+    spilled = StagedBatch(ordered, None, ts.count(None), ordered.num_rows, runs)
+    path = tmp_path_factory.mktemp("spill") / "staged.arrow"
+    spilled.spill(path)
+    assert spilled.rows is None and spilled.path == path
+    with pa.memory_map(str(path)) as source:
+        batches = pa.ipc.open_file(source)
+        sizes = [batches.get_batch(i).num_rows for i in range(batches.num_record_batches)]
+    assert sizes == [length for _, length in runs.values()] + ([ts.count(None)] if None in ts else [])
+    for day, (_, length) in runs.items():
+        got = spilled.day_rows(day)
+        assert got.num_rows == length and got.column("line").num_chunks == 1
+        assert got.to_pylist() == in_memory.day_rows(day).to_pylist()
+    assert spilled.table().to_pylist() == ordered.to_pylist()

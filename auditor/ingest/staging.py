@@ -81,6 +81,23 @@ class StagedBatch:
     #: Per UTC date of its valid events, (offset, length) of their rows.
     runs: dict[date, tuple[int, int]]
 
+    def spill(self, path: Path) -> None:
+        """Move the rows to an IPC file at PATH: one record batch per date's run, then the rejects.
+
+        A date is then read back as its own record batch: pyarrow's kernels touch whole buffers
+        of the arrays they are given, and on a slice of one mapped batch they paged in much of
+        the file for each date, so that a random-order input's merge held every file mapped.
+        """
+        assert self.rows is not None
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, self.rows.schema) as writer:
+            done = 0
+            for offset, length in self.runs.values():
+                writer.write_batch(_one_batch(self.rows.slice(offset, length)))
+                done = offset + length
+            if done < self.num_rows:
+                writer.write_batch(_one_batch(self.rows.slice(done)))
+        self.path, self.rows = path, None
+
     def table(self) -> pa.Table:
         if self.rows is not None:
             return self.rows
@@ -93,8 +110,17 @@ class StagedBatch:
         return self.runs.get(day, (0, 0))
 
     def day_rows(self, day: date) -> pa.Table:
-        """The batch's valid events of DAY (a slice: no copy)."""
-        return self.table().slice(*self.run(day))
+        """The batch's valid events of DAY (no copy: a slice, or the mapped record batch of a spilled batch)."""
+        if self.rows is not None or day not in self.runs:
+            return self.table().slice(*self.run(day))
+        assert self.path is not None
+        spilled = pa.ipc.open_file(pa.memory_map(str(self.path)))
+        return pa.Table.from_batches([spilled.get_batch(list(self.runs).index(day))])
+
+
+def _one_batch(rows: pa.Table) -> pa.RecordBatch:
+    """ROWS (at least one) as one record batch (a copy only if they span chunks)."""
+    return rows.combine_chunks().to_batches()[0]
 
 
 _EPOCH = date(1970, 1, 1)
@@ -259,18 +285,15 @@ class StagingSession:
                 counts.unknown_fields = sorted(set(counts.unknown_fields) | unknown)
             if not rows.num_rows:
                 return
-            spill = self._in_memory + rows.nbytes > STAGED_MEMORY_BYTES
-            if spill:
-                staged.path = self.scratch / f"staged-{self._spilled:06d}.arrow"
+            spill_to = None
+            if self._in_memory + rows.nbytes > STAGED_MEMORY_BYTES:
+                spill_to = self.scratch / f"staged-{self._spilled:06d}.arrow"
                 self._spilled += 1
             else:
                 self._in_memory += rows.nbytes
             self.batches.append(staged)
-        if spill:
-            assert staged.path is not None
-            with pa.OSFile(str(staged.path), "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
-                writer.write_table(rows)
-            staged.rows = None
+        if spill_to is not None:
+            staged.spill(spill_to)
 
     # -- after every file is staged -------------------------------------------
     def file_counts(self) -> dict[int, FileCounts]:
