@@ -41,7 +41,7 @@ DAY_STEPS = (
     "audit/out_coverage_gaps", "audit/daily_coverage", "audit/out_daily_coverage",
 )
 #: The licence-term findings, from the segments, events, polls and usage steps of the days recomputed.
-FINDING_STEPS = ("audit/finding_text", "audit/finding_from", "audit/finding_inputs", "audit/findings_shared",
+FINDING_STEPS = ("audit/finding_text", "audit/finding_inputs", "audit/findings_shared",
                  "audit/findings_parallel", "audit/findings_cycling", "audit/out_findings")
 #: The verdict on the audited period per instance: its inputs (v_*), the verdict, instance_summary's rows.
 SUMMARY_STEPS = ("audit/period_days", "audit/summary_periods", "audit/summary_daily", "audit/summary_levels",
@@ -99,6 +99,12 @@ def select_polls(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     run_query(con, "audit/polls_in")
 
 
+def run_finding_from(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """a_finding_from, once the restart points are final: the findings read from it, and an
+    incremental audit's search for stored rows reaching back (audit/reaching_back) before them."""
+    run_query(con, "audit/finding_from", {"gap_us": microseconds(policy.cycling_gap)})
+
+
 def run_rest(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime) -> None:
     """From a_sattr to the a_out_* views: segments, the sweep, the days."""
     idle_us = microseconds(policy.idle_timeout)
@@ -109,7 +115,6 @@ def run_rest(con: duckdb.DuckDBPyConnection, policy: Policy, max_ts: datetime) -
         "audit/polled_sessions": {"idle_us": idle_us, "match_us": microseconds(policy.login_match)},
         "audit/ok_polls": {"poll_interval_us": microseconds(policy.poll_interval)},
         "audit/daily_coverage": {"poll_interval_us": microseconds(policy.poll_interval)},
-        "audit/finding_from": {"gap_us": microseconds(policy.cycling_gap)},
         "audit/findings_shared": {"uncounted": sorted(policy.uncounted_user_types)},
         "audit/findings_parallel": {"min_requests": policy.parallel_min_requests, "min_polls": policy.parallel_min_polls},
         "audit/findings_cycling": {"gap_us": microseconds(policy.cycling_gap), "min_cycles": policy.cycling_min_cycles},

@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from auditor.audit import engine
 from auditor.audit.outputs import Cuts
+from auditor.policy import Policy
 from auditor.queries import run_query
 from auditor.state import AuditRecord, Span
 from auditor.tables import POLLS
@@ -92,7 +93,7 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     read_back("usage_steps", "h_usage_steps", reach_back)
     read_back("breaches", "h_breaches", _DAY_MARGIN)
     # A usage step or breach reaching the restart day may have begun long before (segments back to back).
-    run_query(con, "audit/finding_from", {"gap_us": engine.microseconds(last.policy.cycling_gap)})
+    engine.run_finding_from(con, last.policy)
     whole = frozenset(name for (name,) in run_query(con, "audit/reaching_back").fetchall())
     if whole:
         read_back("usage_steps", "h_usage_steps", reach_back, whole)
@@ -103,8 +104,9 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
     return Cuts(utc_date, local_day, (first - _DAY_MARGIN).date())
 
 
-def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
-    """A full audit's history: every event, no stored result, no restart point."""
+def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, policy: Policy) -> None:
+    """A full audit's history: every event, no stored result, no restart point (so nothing
+    keeps the findings from reading every event)."""
     for table in INPUTS:
         snapshot.register(con, table, f"h_{table}")
     for table in ("sessions", "usage_steps", "breaches", "session_state", "daily_usage", "daily_levels",
@@ -115,6 +117,7 @@ def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) ->
     con.execute(
         "CREATE OR REPLACE TEMP TABLE a_restart_points (instance VARCHAR, q TIMESTAMPTZ, q_day DATE, d0 TIMESTAMPTZ)"
     )
+    engine.run_finding_from(con, policy)
 
 
 def _register_stored(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, last: AuditRecord) -> None:

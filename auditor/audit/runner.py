@@ -162,7 +162,7 @@ def _audit(tx: Transaction, rows: list[Entitlement], settings: AuditSettings, po
             assert last is not None
             cuts = restart.register_history(con, snapshot, tx.state.pending_audit, last)
         else:
-            restart.register_nothing_kept(con, snapshot)
+            restart.register_nothing_kept(con, snapshot, policy)
             run_query(con, "audit/events_in")
             engine.run_sessions(con, policy)
         before = last.max_ts if incremental and last is not None else None
