@@ -105,8 +105,8 @@ def register_history(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, pending
 
 
 def register_nothing_kept(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, policy: Policy) -> None:
-    """A full audit's history: every event, no stored result, no restart point (so nothing
-    keeps the findings from reading every event)."""
+    """A full audit's history: every event, no stored result, no restart point (a_finding_from
+    is then empty: the findings read every event)."""
     for table in INPUTS:
         snapshot.register(con, table, f"h_{table}")
     for table in ("sessions", "usage_steps", "breaches", "session_state", "daily_usage", "daily_levels",
